@@ -1,0 +1,274 @@
+//! Server-side sessions: the cookie, the `sessions` table, and the layer that decides who may
+//! reach what. Server-only.
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header, HeaderValue, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use cookie::{Cookie, SameSite};
+use leptos::{prelude::*, server_fn::ServerFn};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::{store, CurrentUser, Login, Setup};
+use crate::{
+    db::{now, Db},
+    error::{AppError, AppResult},
+    state::AppState,
+    with_db,
+};
+
+pub const COOKIE_NAME: &str = "rubrica_session";
+
+/// `last_seen_at` is written at most this often, so reading a page is not a database write.
+const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
+
+/// Who is asking, put into every request's extensions by [`session_layer`].
+#[derive(Clone, Debug, Default)]
+pub struct Auth(pub Option<SignedIn>);
+
+#[derive(Clone, Debug)]
+pub struct SignedIn {
+    pub user: CurrentUser,
+    token_hash: Vec<u8>,
+}
+
+fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn session_token(req: &Request) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == COOKIE_NAME)
+        .map(|c| c.value().to_string())
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    user_id: Uuid,
+    name: String,
+    email: String,
+    is_admin: bool,
+    last_seen_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Finds the live session for `token`, ending it if it sat idle too long.
+async fn resolve(state: &AppState, token: &str) -> AppResult<Option<SignedIn>> {
+    let hash = token_hash(token);
+    let row: Option<SessionRow> = with_db!(&state.db, pool => sqlx::query_as(
+        "SELECT u.id AS user_id, u.name, u.email, u.is_admin, s.last_seen_at \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
+    )
+    .bind(&hash)
+    .fetch_optional(pool)
+    .await)?;
+    let Some(row) = row else { return Ok(None) };
+    let at = now();
+    let idle = chrono::Duration::from_std(state.auth.idle_timeout).unwrap_or(chrono::Duration::MAX);
+    if at - row.last_seen_at > idle {
+        delete_session(&state.db, &hash).await?;
+        return Ok(None);
+    }
+    if at - row.last_seen_at > TOUCH_EVERY {
+        with_db!(&state.db, pool => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+            .bind(at)
+            .bind(&hash)
+            .execute(pool)
+            .await.map(|r| r.rows_affected()))?;
+    }
+    Ok(Some(SignedIn {
+        user: CurrentUser {
+            id: row.user_id,
+            name: row.name,
+            email: row.email,
+            is_admin: row.is_admin,
+        },
+        token_hash: hash,
+    }))
+}
+
+async fn delete_session(db: &Db, hash: &[u8]) -> AppResult<()> {
+    with_db!(db, pool => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(hash)
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Which pages and server functions need no session.
+fn is_public_path(path: &str) -> bool {
+    matches!(
+        path,
+        "/login" | "/setup" | "/healthz" | "/favicon.ico" | "/favicon.svg"
+    ) || path.starts_with("/pkg/")
+        || path.starts_with("/password-reset")
+        || path == <Login as ServerFn>::PATH
+        || path == <Setup as ServerFn>::PATH
+}
+
+/// Resolves the session cookie into an [`Auth`] extension, then lets a request through only if it
+/// may go there: anonymous calls to a server function get 401, anonymous page loads are sent to
+/// `/login` (or `/setup` on a brand-new workspace).
+pub async fn session_layer(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let signed_in = match session_token(&req) {
+        Some(token) => match resolve(&state, &token).await {
+            Ok(found) => found,
+            Err(_) => return error_response(AppError::Internal),
+        },
+        None => None,
+    };
+    let path = req.uri().path().to_owned();
+    let is_api = path.starts_with("/api/");
+
+    if signed_in.is_none() && !is_public_path(&path) {
+        if is_api {
+            return error_response(AppError::Unauthorized);
+        }
+        let target = match req.uri().path_and_query() {
+            Some(pq) if path != "/" => format!("/login?next={}", urlencoding::encode(pq.as_str())),
+            _ => "/login".to_string(),
+        };
+        return Redirect::to(&target).into_response();
+    }
+
+    // Page-level redirects that depend on who is asking and on the workspace.
+    match path.as_str() {
+        "/" => return Redirect::to("/contacts").into_response(),
+        "/login" if signed_in.is_some() => return Redirect::to("/contacts").into_response(),
+        "/login" | "/setup" => match store::any_user_exists(&state.db).await {
+            Ok(true) if path == "/setup" => return Redirect::to("/login").into_response(),
+            Ok(false) if path == "/login" => return Redirect::to("/setup").into_response(),
+            Ok(_) => {}
+            Err(e) => return error_response(e),
+        },
+        _ => {}
+    }
+
+    req.extensions_mut().insert(Auth(signed_in));
+    let mut response = next.run(req).await;
+    // Pages show personal data: never let a shared cache keep them.
+    if !path.starts_with("/pkg/") {
+        response
+            .headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// A refusal in the shape server functions answer with, so the browser decodes an [`AppError`].
+fn error_response(error: AppError) -> Response {
+    let body = serde_json::to_string(&error).unwrap_or_default();
+    (
+        error.status(),
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from(body),
+    )
+        .into_response()
+}
+
+/// Answers 403 to a state-changing request that another site's page made the browser send
+/// (Leptos has no CSRF protection of its own). Browsers label such requests `Sec-Fetch-Site:
+/// cross-site`; older ones are caught by an `Origin` that does not match `Host`.
+pub async fn same_origin_layer(req: Request, next: Next) -> Response {
+    if req.method() != axum::http::Method::GET && req.method() != axum::http::Method::HEAD {
+        let headers = req.headers();
+        let cross_site = headers
+            .get("sec-fetch-site")
+            .is_some_and(|v| v.as_bytes() == b"cross-site");
+        let origin_mismatch = match (headers.get(header::ORIGIN), headers.get(header::HOST)) {
+            (Some(origin), Some(host)) => origin
+                .to_str()
+                .ok()
+                .and_then(|o| o.split_once("://").map(|(_, rest)| rest.to_owned()))
+                .is_some_and(|origin_host| origin_host.as_bytes() != host.as_bytes()),
+            _ => false,
+        };
+        if cross_site || origin_mismatch {
+            return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+        }
+    }
+    next.run(req).await
+}
+
+fn request_auth() -> Option<SignedIn> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Auth>().cloned())
+        .and_then(|auth| auth.0)
+}
+
+/// The user a server function acts for, or [`AppError::Unauthorized`].
+pub fn current_user() -> AppResult<CurrentUser> {
+    request_auth().map(|s| s.user).ok_or(AppError::Unauthorized)
+}
+
+fn set_cookie(state: &AppState, value: &str, max_age: Option<cookie::time::Duration>) {
+    let mut cookie = Cookie::build((COOKIE_NAME, value.to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.auth.secure_cookies);
+    if let Some(max_age) = max_age {
+        cookie = cookie.max_age(max_age);
+    }
+    if let Ok(value) = HeaderValue::from_str(&cookie.build().to_string()) {
+        expect_context::<leptos_axum::ResponseOptions>().append_header(header::SET_COOKIE, value);
+    }
+}
+
+/// Signs `user_id` in with a brand-new session id (any session the browser came with is ended, so a
+/// planted id is worthless) and sets the cookie.
+pub async fn start_session(state: &AppState, user_id: Uuid) -> AppResult<()> {
+    if let Some(old) = request_auth() {
+        delete_session(&state.db, &old.token_hash).await?;
+    }
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let at = now();
+    with_db!(&state.db, pool => sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
+    )
+    .bind(token_hash(&token))
+    .bind(user_id)
+    .bind(at)
+    .execute(pool)
+    .await.map(|r| r.rows_affected()))?;
+    set_cookie(state, &token, None);
+    Ok(())
+}
+
+/// Signs out: the session row goes, and the browser is told to forget the cookie.
+pub async fn end_session(state: &AppState) -> AppResult<()> {
+    let signed_in = request_auth().ok_or(AppError::Unauthorized)?;
+    delete_session(&state.db, &signed_in.token_hash).await?;
+    set_cookie(state, "", Some(cookie::time::Duration::ZERO));
+    Ok(())
+}
+
+/// Removes sessions idle past the timeout; run now and then by the server.
+pub async fn purge_idle_sessions(state: &AppState) -> AppResult<u64> {
+    let idle = chrono::Duration::from_std(state.auth.idle_timeout).unwrap_or(chrono::Duration::MAX);
+    let cutoff = now() - idle;
+    let done = with_db!(&state.db, pool => sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1")
+        .bind(cutoff)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(done)
+}

@@ -1,0 +1,399 @@
+//! Contacts: the list (search, sort, keyset pages), creating a person or a company, and the
+//! contact page.
+
+mod components;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+pub use components::{ContactPage, ContactsPage};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ContactKind {
+    Person,
+    Company,
+}
+
+impl ContactKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactKind::Person => "person",
+            ContactKind::Company => "company",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ContactKind> {
+        match s {
+            "person" => Some(ContactKind::Person),
+            "company" => Some(ContactKind::Company),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ContactKind::Person => "Person",
+            ContactKind::Company => "Company",
+        }
+    }
+}
+
+/// How the list is ordered. Every order is a keyset over (key, id), so any page is as fast as the
+/// first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum SortOrder {
+    #[default]
+    NameAsc,
+    NameDesc,
+    CreatedDesc,
+    CreatedAsc,
+    UpdatedDesc,
+    UpdatedAsc,
+}
+
+impl SortOrder {
+    pub const ALL: [SortOrder; 6] = [
+        SortOrder::NameAsc,
+        SortOrder::NameDesc,
+        SortOrder::CreatedDesc,
+        SortOrder::CreatedAsc,
+        SortOrder::UpdatedDesc,
+        SortOrder::UpdatedAsc,
+    ];
+
+    /// The value in the URL (`?sort=`).
+    pub fn as_param(self) -> &'static str {
+        match self {
+            SortOrder::NameAsc => "name",
+            SortOrder::NameDesc => "-name",
+            SortOrder::CreatedDesc => "-created",
+            SortOrder::CreatedAsc => "created",
+            SortOrder::UpdatedDesc => "-updated",
+            SortOrder::UpdatedAsc => "updated",
+        }
+    }
+
+    pub fn from_param(s: &str) -> SortOrder {
+        Self::ALL
+            .into_iter()
+            .find(|o| o.as_param() == s)
+            .unwrap_or_default()
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SortOrder::NameAsc => "Name (A–Z)",
+            SortOrder::NameDesc => "Name (Z–A)",
+            SortOrder::CreatedDesc => "Newest first",
+            SortOrder::CreatedAsc => "Oldest first",
+            SortOrder::UpdatedDesc => "Recently updated",
+            SortOrder::UpdatedAsc => "Least recently updated",
+        }
+    }
+}
+
+/// Which page of which list: everything the URL's query string carries.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ListQuery {
+    pub q: String,
+    pub sort: SortOrder,
+    /// Cursor of the row the page starts after (next pages).
+    pub after: Option<String>,
+    /// Cursor of the row the page ends before (previous pages).
+    pub before: Option<String>,
+}
+
+impl ListQuery {
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> ListQuery {
+        let mut query = ListQuery::default();
+        for (key, value) in pairs {
+            match key {
+                "q" => query.q = value,
+                "sort" => query.sort = SortOrder::from_param(&value),
+                "after" if !value.is_empty() => query.after = Some(value),
+                "before" if !value.is_empty() => query.before = Some(value),
+                _ => {}
+            }
+        }
+        query
+    }
+
+    /// The query string (with `?`, or empty) that reproduces this list; defaults are left out.
+    pub fn to_query_string(&self) -> String {
+        let mut parts = Vec::new();
+        if !self.q.trim().is_empty() {
+            parts.push(format!("q={}", urlencoding::encode(self.q.trim())));
+        }
+        if self.sort != SortOrder::default() {
+            parts.push(format!(
+                "sort={}",
+                urlencoding::encode(self.sort.as_param())
+            ));
+        }
+        if let Some(after) = &self.after {
+            parts.push(format!("after={}", urlencoding::encode(after)));
+        }
+        if let Some(before) = &self.before {
+            parts.push(format!("before={}", urlencoding::encode(before)));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", parts.join("&"))
+        }
+    }
+
+    /// The same list from its first page.
+    pub fn first_page(&self) -> ListQuery {
+        ListQuery {
+            after: None,
+            before: None,
+            ..self.clone()
+        }
+    }
+}
+
+/// One row of the contacts list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactSummary {
+    pub id: Uuid,
+    pub kind: ContactKind,
+    pub display_name: String,
+    pub business_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub city: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One page of the list, with cursors for its neighbours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactListPage {
+    pub items: Vec<ContactSummary>,
+    /// How many contacts match the search, on all pages.
+    pub total: i64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+}
+
+pub const PAGE_SIZE: usize = 50;
+
+/// Every standard field of a contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: Uuid,
+    pub kind: ContactKind,
+    pub display_name: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub date_of_birth: Option<NaiveDate>,
+    pub contact_source: Option<String>,
+    pub contact_type: Option<String>,
+    pub business_name: Option<String>,
+    pub street_address: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
+    pub state: Option<String>,
+    pub postal_code: Option<String>,
+    pub website: Option<String>,
+    pub time_zone: Option<String>,
+    pub role: Option<String>,
+    pub gender: Option<String>,
+    pub lead_status: Option<String>,
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub email_subscription: String,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A short piece of text for a name field: trimmed, empty becomes `None`.
+fn name_part(input: &str, field: &str, label: &str) -> Result<Option<String>, AppError> {
+    let value = input.trim();
+    if value.chars().count() > 200 {
+        return Err(AppError::invalid(
+            field,
+            format!("{label} is too long (200 characters at most)."),
+        ));
+    }
+    Ok((!value.is_empty()).then(|| value.to_string()))
+}
+
+/// The validated input of **New contact**: a person needs a first or last name, a company its
+/// business name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NewContact {
+    Person {
+        first_name: Option<String>,
+        last_name: Option<String>,
+    },
+    Company {
+        business_name: String,
+    },
+}
+
+impl NewContact {
+    pub fn parse(
+        kind: &str,
+        first_name: &str,
+        last_name: &str,
+        business_name: &str,
+    ) -> AppResult<NewContact> {
+        match ContactKind::parse(kind) {
+            Some(ContactKind::Person) => {
+                let first_name = name_part(first_name, "first_name", "First name")?;
+                let last_name = name_part(last_name, "last_name", "Last name")?;
+                if first_name.is_none() && last_name.is_none() {
+                    return Err(AppError::invalid(
+                        "first_name",
+                        "Enter a first name or a last name.",
+                    ));
+                }
+                Ok(NewContact::Person {
+                    first_name,
+                    last_name,
+                })
+            }
+            Some(ContactKind::Company) => {
+                match name_part(business_name, "business_name", "Business name")? {
+                    Some(business_name) => Ok(NewContact::Company { business_name }),
+                    None => Err(AppError::invalid(
+                        "business_name",
+                        "Enter the business name.",
+                    )),
+                }
+            }
+            None => Err(AppError::invalid("kind", "Choose person or company.")),
+        }
+    }
+}
+
+/// The name a contact is shown and sorted by.
+pub fn display_name(
+    first_name: Option<&str>,
+    last_name: Option<&str>,
+    business_name: Option<&str>,
+    kind: ContactKind,
+) -> String {
+    let person = [first_name, last_name]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    match kind {
+        ContactKind::Company => business_name.map(str::to_string).unwrap_or(person),
+        ContactKind::Person if person.is_empty() => {
+            business_name.map(str::to_string).unwrap_or_default()
+        }
+        ContactKind::Person => person,
+    }
+}
+
+#[server]
+pub async fn list_contacts(
+    q: Option<String>,
+    sort: Option<String>,
+    after: Option<String>,
+    before: Option<String>,
+) -> AppResult<ContactListPage> {
+    crate::auth::ssr::current_user()?;
+    let query = ListQuery {
+        q: q.unwrap_or_default(),
+        sort: SortOrder::from_param(sort.as_deref().unwrap_or_default()),
+        after: after.filter(|s| !s.is_empty()),
+        before: before.filter(|s| !s.is_empty()),
+    };
+    store::list(&crate::state::db(), &query, PAGE_SIZE).await
+}
+
+#[server]
+pub async fn get_contact(id: Uuid) -> AppResult<Contact> {
+    crate::auth::ssr::current_user()?;
+    store::get(&crate::state::db(), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Creates a contact and opens its page.
+#[server]
+pub async fn create_contact(
+    kind: String,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    business_name: Option<String>,
+) -> AppResult<Uuid> {
+    crate::auth::ssr::current_user()?;
+    let new = NewContact::parse(
+        &kind,
+        first_name.as_deref().unwrap_or_default(),
+        last_name.as_deref().unwrap_or_default(),
+        business_name.as_deref().unwrap_or_default(),
+    )?;
+    let id = store::create(&crate::state::db(), &new).await?;
+    leptos_axum::redirect(&format!("/contacts/{id}"));
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_person_needs_a_name_and_a_company_its_business_name() {
+        assert!(NewContact::parse("person", " ", "", "ACME").is_err());
+        assert_eq!(
+            NewContact::parse("person", " Giulia ", "", "").unwrap(),
+            NewContact::Person {
+                first_name: Some("Giulia".into()),
+                last_name: None
+            }
+        );
+        let err = NewContact::parse("company", "Giulia", "", "  ").unwrap_err();
+        assert!(err.field_message("business_name").is_some());
+        assert!(NewContact::parse("robot", "", "", "").is_err());
+    }
+
+    #[test]
+    fn the_list_url_keeps_search_sort_and_page() {
+        let query = ListQuery {
+            q: "rossi & figli".into(),
+            sort: SortOrder::CreatedDesc,
+            after: Some("abc~123".into()),
+            before: None,
+        };
+        let qs = query.to_query_string();
+        assert_eq!(qs, "?q=rossi%20%26%20figli&sort=-created&after=abc~123");
+        let pairs = qs[1..].split('&').map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            (k, urlencoding::decode(v).unwrap().into_owned())
+        });
+        assert_eq!(ListQuery::from_pairs(pairs), query);
+        assert_eq!(ListQuery::default().to_query_string(), "");
+    }
+
+    #[test]
+    fn names_are_shown_as_people_read_them() {
+        assert_eq!(
+            display_name(Some("Giulia"), Some("Bianchi"), None, ContactKind::Person),
+            "Giulia Bianchi"
+        );
+        assert_eq!(
+            display_name(None, None, Some("Ferramenta Rossi"), ContactKind::Company),
+            "Ferramenta Rossi"
+        );
+    }
+}

@@ -1,0 +1,42 @@
+//! What every request on the server can reach: options, the database, the auth settings.
+//! Server functions get it with [`app_state`]; axum handlers with `State<AppState>`.
+
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use leptos::prelude::*;
+
+use crate::db::Db;
+
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    /// Mark the session cookie `Secure` (when Rubrica is served over https).
+    pub secure_cookies: bool,
+    /// A session unused for this long is over.
+    pub idle_timeout: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            idle_timeout: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
+}
+
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub db: Db,
+    pub auth: AuthSettings,
+}
+
+/// The state, inside a server function or while rendering on the server.
+pub fn app_state() -> AppState {
+    expect_context::<AppState>()
+}
+
+pub fn db() -> Db {
+    app_state().db
+}

@@ -1,0 +1,123 @@
+//! Fresh, migrated databases for tests: one per test, on SQLite and on PostgreSQL.
+//!
+//! PostgreSQL is reached at `TEST_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`);
+//! each test creates its own database there and drops it when done. Used by the tests of `app` and
+//! of `server`, hence public behind the `ssr` feature rather than `cfg(test)`.
+
+use crate::db::{Db, PoolSettings};
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+pub struct TestDb {
+    pub db: Db,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Database { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let path = std::env::temp_dir().join(format!("rubrica-test-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}", path.display());
+        let db = Db::connect(&url, &PoolSettings::default())
+            .await
+            .expect("open a SQLite test database");
+        db.migrate()
+            .await
+            .expect("migrate the SQLite test database");
+        TestDb {
+            db,
+            url,
+            cleanup: Cleanup::File(path),
+        }
+    }
+
+    pub async fn postgres() -> TestDb {
+        let admin_url = postgres_admin_url();
+        let name = format!("rubrica_test_{}", uuid::Uuid::new_v4().simple());
+        let admin = Db::connect(&admin_url, &PoolSettings::default())
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL for tests ({admin_url}): {e}"));
+        crate::with_db!(&admin, pool => sqlx::query(&format!("CREATE DATABASE {name}")).execute(pool).await.map(|r| r.rows_affected()))
+            .expect("create a PostgreSQL test database");
+        admin.close().await;
+        let url = match admin_url.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}"),
+            None => panic!("TEST_POSTGRES_URL must name a database"),
+        };
+        let db = Db::connect(&url, &PoolSettings::default())
+            .await
+            .expect("open the PostgreSQL test database");
+        db.migrate()
+            .await
+            .expect("migrate the PostgreSQL test database");
+        TestDb {
+            db,
+            url,
+            cleanup: Cleanup::Database { admin_url, name },
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Database { admin_url, name } => {
+                // Drop runs inside the test's runtime, which cannot block: do it on a thread of its own.
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("a runtime for cleanup");
+                    rt.block_on(async move {
+                        if let Ok(admin) = Db::connect(&admin_url, &PoolSettings::default()).await {
+                            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                            let _ = crate::with_db!(&admin, pool => sqlx::query(&sql).execute(pool).await.map(|r| r.rows_affected()));
+                            admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+/// Declares one async test that runs twice, on a fresh SQLite and a fresh PostgreSQL database:
+/// `db_test!(name, |db| { ... })` makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, |$db:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let test_db = $crate::testing::TestDb::sqlite().await;
+                let $db = test_db.db.clone();
+                $body
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let test_db = $crate::testing::TestDb::postgres().await;
+                let $db = test_db.db.clone();
+                $body
+            }
+        }
+    };
+}

@@ -1,0 +1,71 @@
+//! Small widgets shared by every feature.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+
+/// The error a server action ended with, if any.
+pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
+where
+    I: leptos::server_fn::ServerFn<Output = O, Error = AppError> + Clone + Send + Sync + 'static,
+    O: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || action.value().get().and_then(|r| r.err()))
+}
+
+/// A labelled input whose error, if any, sits right under it and is announced with it.
+/// The input is uncontrolled: a failed submit never clears what the user typed.
+#[component]
+pub fn TextField(
+    /// The visible label, which is also the control's accessible name.
+    label: &'static str,
+    /// The form field name, matching the server function's argument and [`AppError::Invalid`].
+    name: &'static str,
+    /// Unique on the page.
+    id: &'static str,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] autofocus: bool,
+    /// The error from the last submit, if any.
+    #[prop(into)]
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let message = move || error.get().and_then(|e| e.field_message(name));
+    let error_id = format!("{id}-error");
+    let described_by = {
+        let error_id = error_id.clone();
+        move || message().map(|_| error_id.clone())
+    };
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <input
+                id=id
+                name=name
+                type=input_type
+                autocomplete=autocomplete
+                required=required
+                autofocus=autofocus
+                aria-invalid=move || message().map(|_| "true")
+                aria-describedby=described_by
+            />
+            {move || {
+                message().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })
+            }}
+        </div>
+    }
+}
+
+/// An error that belongs to no single field, announced to screen readers.
+#[component]
+pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let general = move || {
+        error.get().filter(|e| match e {
+            // Field problems show next to their fields; repeat only a summary of several.
+            AppError::Invalid(list) => list.len() > 1,
+            _ => true,
+        })
+    };
+    move || general().map(|e| view! { <p class="alert" role="alert">{e.to_string()}</p> })
+}

@@ -1,0 +1,218 @@
+//! The composition root: configuration, database, router, background tasks and the CLI's commands.
+//! No business rules live here; they are in `app`.
+
+pub mod seed;
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::Context;
+use app::{
+    auth::ssr::{purge_idle_sessions, same_origin_layer, session_layer},
+    db::{Db, DbError, PoolSettings},
+    error::error_status_layer,
+    shell,
+    state::{AppState, AuthSettings},
+    App,
+};
+use axum::{
+    extract::State,
+    http::StatusCode,
+    middleware,
+    response::{IntoResponse, Json},
+    routing::get,
+    Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio::net::TcpListener;
+use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+
+/// Everything `rubrica serve` needs, already parsed.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub database_url: String,
+    pub pool: PoolSettings,
+    pub addr: SocketAddr,
+    pub site_root: PathBuf,
+    pub auth: AuthSettings,
+}
+
+/// Opens the database named by `url` and brings its schema up to date.
+pub async fn open_database(url: &str, pool: &PoolSettings) -> Result<Db, DbError> {
+    let db = Db::connect(url, pool).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+pub fn leptos_options(site_root: &std::path::Path, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("rubrica")
+        .site_root(site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(leptos::config::Env::PROD)
+        .build()
+}
+
+/// The whole HTTP surface: pages, server functions, static files and `/healthz`.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes(&state, routes, move || shell(options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(middleware::from_fn(error_status_layer))
+        .layer(middleware::from_fn_with_state(state.clone(), session_layer))
+        .layer(middleware::from_fn(same_origin_layer))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let database = state.db.backend().name();
+    match state.db.ping().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(serde_json::json!({ "status": "ok", "database": database })),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({ "status": "unavailable", "database": database })),
+            )
+        }
+    }
+}
+
+/// Binds the address with a message that says what to do when it is taken.
+pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => anyhow::anyhow!(
+            "cannot listen on {addr}: the address is already in use. Stop the program using it, or \
+             choose another address with --addr or RUBRICA_ADDR (e.g. 127.0.0.1:3001)."
+        ),
+        std::io::ErrorKind::PermissionDenied => anyhow::anyhow!(
+            "cannot listen on {addr}: permission denied. Use a port above 1023, e.g. --addr 127.0.0.1:3000."
+        ),
+        _ => anyhow::anyhow!("cannot listen on {addr}: {e}"),
+    })
+}
+
+/// A running server: where it listens, and how to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Asks the server to finish the requests in flight and stop, and waits for it.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.task.await.context("the server task")?
+    }
+
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("the server task")?
+    }
+}
+
+/// Starts serving on `listener` in a background task; it stops on [`Running::stop`] or, when
+/// `on_signal` is set, on SIGTERM / Ctrl-C.
+pub async fn start(
+    listener: TcpListener,
+    state: AppState,
+    on_signal: bool,
+) -> anyhow::Result<Running> {
+    let addr = listener.local_addr()?;
+    let (shutdown, mut stopped) = tokio::sync::watch::channel(false);
+    let app = router(state.clone());
+
+    // Idle sessions are refused when used anyway; this only keeps the table small.
+    let janitor_state = state.clone();
+    let mut janitor_stop = stopped.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tokio::select! {
+                _ = every.tick() => {
+                    if let Ok(n) = purge_idle_sessions(&janitor_state).await {
+                        if n > 0 {
+                            tracing::info!(sessions = n, "removed idle sessions");
+                        }
+                    }
+                }
+                _ = janitor_stop.changed() => break,
+            }
+        }
+    });
+
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service())
+            .with_graceful_shutdown(async move {
+                if on_signal {
+                    tokio::select! {
+                        _ = stopped.changed() => {}
+                        _ = termination_signal() => tracing::info!("shutting down: finishing requests in flight"),
+                    }
+                } else {
+                    let _ = stopped.changed().await;
+                }
+            })
+            .await
+            .context("serving HTTP")
+    });
+    Ok(Running {
+        addr,
+        state,
+        shutdown,
+        task,
+    })
+}
+
+async fn termination_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
+
+/// `rubrica serve`: migrate, listen, serve until SIGTERM.
+pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let db = open_database(&config.database_url, &config.pool).await?;
+    let listener = bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    let state = AppState {
+        leptos_options: leptos_options(&config.site_root, addr),
+        db: db.clone(),
+        auth: config.auth,
+    };
+    let running = start(listener, state, true).await?;
+    tracing::info!(
+        url = %format!("http://{addr}"),
+        database = db.backend().name(),
+        "Rubrica is listening"
+    );
+    running.wait().await?;
+    db.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

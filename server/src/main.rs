@@ -1,0 +1,224 @@
+//! `rubrica`: the one binary. Serves the app (default), migrates, manages users, seeds demo data.
+
+use std::{io::IsTerminal, net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
+
+use anyhow::Context;
+use app::{
+    auth::{parse_user_name, store, Email, NewPassword},
+    db::PoolSettings,
+    state::AuthSettings,
+};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use server::{open_database, seed, serve, ServeConfig};
+
+#[derive(Parser)]
+#[command(
+    name = "rubrica",
+    version,
+    about = "Rubrica — a self-hosted CRM workspace",
+    long_about = "Rubrica — a self-hosted CRM workspace.\n\nWith no command it serves the web app. \
+                  Every option can also be set by the environment variable shown."
+)]
+struct Cli {
+    /// sqlite://path/to/file.db (created if missing) or postgres://user:password@host:5432/db
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://./data/rubrica.db",
+        global = true
+    )]
+    database_url: String,
+
+    /// Most database connections this instance opens
+    #[arg(
+        long,
+        env = "DATABASE_MAX_CONNECTIONS",
+        default_value_t = 10,
+        global = true
+    )]
+    database_max_connections: u32,
+
+    /// Log format: human-readable text, or one JSON object per line
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app (the default)
+    Serve(ServeArgs),
+    /// Bring the database schema up to date, then exit (for rolling deploys)
+    Migrate,
+    /// Manage users
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Fill the database with realistic Italian demo contacts
+    Seed(SeedArgs),
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Address and port to listen on
+    #[arg(long, env = "RUBRICA_ADDR", default_value = "127.0.0.1:3000")]
+    addr: SocketAddr,
+
+    /// Folder with the built front end (cargo leptos build writes target/site)
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    site_root: PathBuf,
+
+    /// Mark the session cookie Secure: set this when Rubrica is reached over https
+    #[arg(long, env = "COOKIE_SECURE", default_value_t = false)]
+    secure_cookies: bool,
+
+    /// Sign a user out after this many hours without a request
+    #[arg(long, env = "SESSION_IDLE_HOURS", default_value_t = 168)]
+    session_idle_hours: u64,
+}
+
+/// Parses only the serve options (with their environment variables), for a bare `rubrica`.
+#[derive(Parser)]
+struct ServeOnly {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password is read from RUBRICA_PASSWORD, else asked for (or read from stdin)
+    Add {
+        #[arg(long)]
+        email: String,
+        /// The name shown in the app (defaults to the part of the email before @)
+        #[arg(long)]
+        name: Option<String>,
+        /// Make the user an administrator
+        #[arg(long)]
+        admin: bool,
+    },
+}
+
+#[derive(Args)]
+struct SeedArgs {
+    /// How many contacts to add
+    #[arg(long, default_value_t = 500)]
+    contacts: u64,
+    /// Also create the admin demo@rubrica.local (password rubrica-demo) if the workspace has no user
+    #[arg(long)]
+    demo_admin: bool,
+}
+
+fn init_tracing(format: LogFormat) {
+    use tracing_subscriber::{fmt, EnvFilter};
+    let filter = EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    match format {
+        LogFormat::Text => fmt().with_env_filter(filter).with_target(false).init(),
+        LogFormat::Json => fmt().json().with_env_filter(filter).init(),
+    }
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(password) = std::env::var("RUBRICA_PASSWORD") {
+        return Ok(password);
+    }
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ")?;
+        let again = rpassword::prompt_password("Password again: ")?;
+        anyhow::ensure!(first == again, "the two passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let pool = PoolSettings {
+        max_connections: cli.database_max_connections,
+        ..PoolSettings::default()
+    };
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeOnly::parse_from(["rubrica"]).args));
+    match command {
+        Command::Serve(args) => {
+            serve(ServeConfig {
+                database_url: cli.database_url,
+                pool,
+                addr: args.addr,
+                site_root: args.site_root,
+                auth: AuthSettings {
+                    secure_cookies: args.secure_cookies,
+                    idle_timeout: Duration::from_secs(args.session_idle_hours.saturating_mul(3600)),
+                },
+            })
+            .await
+        }
+        Command::Migrate => {
+            let db = open_database(&cli.database_url, &pool).await?;
+            db.close().await;
+            println!("The database schema is up to date.");
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Add { email, name, admin },
+        } => {
+            let email = Email::parse(&email).map_err(anyhow::Error::msg)?;
+            let name = parse_user_name(
+                name.as_deref()
+                    .unwrap_or_else(|| email.as_str().split('@').next().unwrap_or_default()),
+            )
+            .map_err(anyhow::Error::msg)?;
+            let password = NewPassword::parse(&read_password()?).map_err(anyhow::Error::msg)?;
+            let db = open_database(&cli.database_url, &pool).await?;
+            let result = store::add_user(&db, &name, &email, &password, admin).await;
+            db.close().await;
+            result.map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "Added {} {} <{}>.",
+                if admin { "admin" } else { "user" },
+                name,
+                email.as_str()
+            );
+            Ok(())
+        }
+        Command::Seed(args) => {
+            let db = open_database(&cli.database_url, &pool).await?;
+            let result = seed::run(&db, args.contacts, args.demo_admin).await;
+            db.close().await;
+            result.context("seeding demo data")
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line that says what is wrong and what to do; no backtrace.
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! Signing in and out, first-run setup, sessions, and who may reach what — as a browser sees it.
+
+mod common;
+
+use app::{
+    auth::{Login, Logout, Me, Setup},
+    contacts::{CreateContact, GetContact, ListContacts},
+    error::AppError,
+    state::AuthSettings,
+    with_db,
+};
+use common::{app_error, browser, Backend, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use leptos::server_fn::ServerFn;
+use reqwest::header;
+
+fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("rubrica_session="))
+        .map(str::to_string)
+}
+
+fn token_of(set_cookie: &str) -> String {
+    set_cookie
+        .trim_start_matches("rubrica_session=")
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+app_test!(
+    a_new_workspace_starts_at_setup_and_setup_happens_once,
+    |app| {
+        let anna = browser();
+        let to_setup = app.get(&anna, "/login").await;
+        assert_eq!(to_setup.status(), 303);
+        assert_eq!(to_setup.headers()[header::LOCATION], "/setup");
+        assert_eq!(app.get(&anna, "/setup").await.status(), 200);
+
+        app.set_up_admin(&anna).await;
+        assert_eq!(
+            app.get(&anna, "/contacts").await.status(),
+            200,
+            "the admin is signed in"
+        );
+
+        let intruder = browser();
+        let again = app
+            .call::<Setup>(
+                &intruder,
+                &[
+                    ("name", "Mallory"),
+                    ("email", "mallory@example.com"),
+                    ("password", "0123456789abc"),
+                ],
+            )
+            .await;
+        assert_eq!(again.status(), 409);
+        assert!(matches!(app_error(again).await, AppError::Conflict(_)));
+        let to_login = app.get(&intruder, "/setup").await;
+        assert_eq!(to_login.status(), 303);
+        assert_eq!(to_login.headers()[header::LOCATION], "/login");
+        app.stop().await;
+    }
+);
+
+app_test!(setup_explains_every_bad_field, |app| {
+    let response = app
+        .call::<Setup>(
+            &browser(),
+            &[("name", ""), ("email", "anna@"), ("password", "short")],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let error = app_error(response).await;
+    for field in ["name", "email", "password"] {
+        assert!(
+            error.field_message(field).is_some(),
+            "{field} should have a message"
+        );
+    }
+    app.stop().await;
+});
+
+app_test!(
+    a_wrong_email_and_a_wrong_password_get_the_same_answer,
+    |app| {
+        app.set_up_admin(&browser()).await;
+        let unknown = app
+            .sign_in(&browser(), "nobody@example.it", ADMIN_PASSWORD)
+            .await;
+        let wrong = app
+            .sign_in(&browser(), ADMIN_EMAIL, "not the password")
+            .await;
+        assert_eq!(unknown.status(), 401);
+        assert_eq!(wrong.status(), 401);
+        assert!(session_cookie(&unknown).is_none() && session_cookie(&wrong).is_none());
+        assert_eq!(unknown.text().await.unwrap(), wrong.text().await.unwrap());
+        app.stop().await;
+    }
+);
+
+app_test!(
+    every_server_function_but_sign_in_refuses_a_caller_without_a_session,
+    |app| {
+        app.set_up_admin(&browser()).await;
+        let anonymous = browser();
+        let public = [<Login as ServerFn>::PATH, <Setup as ServerFn>::PATH];
+        let all: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();
+        for known in [
+            <Logout as ServerFn>::PATH,
+            <Me as ServerFn>::PATH,
+            <ListContacts as ServerFn>::PATH,
+            <GetContact as ServerFn>::PATH,
+            <CreateContact as ServerFn>::PATH,
+        ] {
+            assert!(
+                all.iter().any(|(path, _)| *path == known),
+                "{known} is registered"
+            );
+        }
+        for (path, _) in all.iter().filter(|(path, _)| !public.contains(path)) {
+            let response = anonymous
+                .post(app.url(path))
+                .header(header::ACCEPT, "application/json")
+                .form(&[
+                    ("id", "0191f0a0-0000-7000-8000-000000000000"),
+                    ("kind", "person"),
+                    ("first_name", "X"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                response.status(),
+                401,
+                "{path} must refuse an anonymous caller"
+            );
+            assert_eq!(app_error(response).await, AppError::Unauthorized);
+        }
+        let page = app.get(&anonymous, "/contacts?q=rossi").await;
+        assert_eq!(page.status(), 303);
+        assert_eq!(
+            page.headers()[header::LOCATION],
+            "/login?next=%2Fcontacts%3Fq%3Drossi"
+        );
+        app.stop().await;
+    }
+);
+
+app_test!(
+    the_session_cookie_is_http_only_lax_and_renewed_at_each_sign_in,
+    |app| {
+        app.set_up_admin(&browser()).await;
+        let tab = browser();
+        let first = app.sign_in(&tab, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(first.status(), 200);
+        assert_eq!(first.headers()[header::LOCATION], "/contacts");
+        let first_cookie = session_cookie(&first).expect("a session cookie");
+        assert!(first_cookie.contains("HttpOnly"));
+        assert!(first_cookie.contains("SameSite=Lax"));
+        assert!(first_cookie.contains("Path=/"));
+        assert!(!first_cookie.contains("Secure"), "plain http by default");
+
+        let second = app.sign_in(&tab, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let second_cookie = session_cookie(&second).expect("a new session cookie");
+        assert_ne!(
+            token_of(&first_cookie),
+            token_of(&second_cookie),
+            "the id rotates"
+        );
+
+        let stale = browser()
+            .post(app.url(<Me as ServerFn>::PATH))
+            .header(header::ACCEPT, "application/json")
+            .header(
+                header::COOKIE,
+                format!("rubrica_session={}", token_of(&first_cookie)),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(stale.status(), 401, "the replaced session is over");
+        assert_eq!(app.call::<Me>(&tab, &[]).await.status(), 200);
+        app.stop().await;
+    }
+);
+
+app_test!(signing_out_ends_the_session_on_the_server, |app| {
+    let tab = browser();
+    app.set_up_admin(&tab).await;
+    let me = app.call::<Me>(&tab, &[]).await;
+    assert_eq!(me.status(), 200);
+    let user: app::auth::CurrentUser = me.json().await.unwrap();
+    assert_eq!(user.email, ADMIN_EMAIL);
+    assert!(user.is_admin);
+
+    let out = app.call::<Logout>(&tab, &[]).await;
+    assert_eq!(out.status(), 200);
+    assert_eq!(out.headers()[header::LOCATION], "/login");
+    assert!(session_cookie(&out).unwrap().contains("Max-Age=0"));
+    let sessions: i64 = with_db!(&app.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(pool).await).unwrap();
+    assert_eq!(sessions, 0);
+    assert_eq!(app.call::<Me>(&tab, &[]).await.status(), 401);
+    app.stop().await;
+});
+
+app_test!(a_session_left_idle_too_long_is_over, |app| {
+    let tab = browser();
+    app.set_up_admin(&tab).await;
+    let long_ago = app::db::now() - chrono::Duration::days(8);
+    with_db!(&app.db, pool => sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(long_ago).execute(pool).await.map(|r| r.rows_affected())).unwrap();
+    assert_eq!(app.call::<Me>(&tab, &[]).await.status(), 401);
+    let page = app.get(&tab, "/contacts").await;
+    assert_eq!(page.status(), 303);
+    app.stop().await;
+});
+
+#[tokio::test]
+async fn cookies_are_secure_when_served_over_https() {
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        AuthSettings {
+            secure_cookies: true,
+            ..AuthSettings::default()
+        },
+    )
+    .await;
+    let response = app
+        .call::<Setup>(
+            &browser(),
+            &[
+                ("name", "Anna"),
+                ("email", ADMIN_EMAIL),
+                ("password", ADMIN_PASSWORD),
+            ],
+        )
+        .await;
+    assert!(session_cookie(&response).unwrap().contains("Secure"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn another_site_cannot_make_a_signed_in_browser_act() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let tab = browser();
+    app.set_up_admin(&tab).await;
+    let forged = tab
+        .post(app.url(<CreateContact as ServerFn>::PATH))
+        .header(header::ACCEPT, "application/json")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("kind", "person"), ("first_name", "Forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    let forged_origin = tab
+        .post(app.url(<CreateContact as ServerFn>::PATH))
+        .header(header::ACCEPT, "application/json")
+        .header(header::ORIGIN, "https://evil.example")
+        .form(&[("kind", "person"), ("first_name", "Forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged_origin.status(), 403);
+    app.stop().await;
+}
+
+app_test!(healthz_says_the_database_answers, |app| {
+    let response = app.get(&browser(), "/healthz").await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], app.db.backend().name());
+    app.stop().await;
+});
