@@ -20,7 +20,7 @@ pub fn LoginPage() -> impl IntoView {
                 <p class="brand" aria-hidden="true">"Rubrica"</p>
                 <h1>"Sign in"</h1>
                 <ActionForm action=login>
-                    <input type="hidden" name="next" prop:value=next/>
+                    <input type="hidden" name="next" value=next/>
                     <TextField label="Email" name="email" id="login-email" input_type="email"
                         autocomplete="username" required=true autofocus=true error/>
                     <TextField label="Password" name="password" id="login-password"

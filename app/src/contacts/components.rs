@@ -22,7 +22,7 @@ fn group_thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -75,6 +75,7 @@ pub fn ContactsPage() -> impl IntoView {
                 name="q"
                 aria-label="Search contacts"
                 placeholder="Name, email, phone or company"
+                value=move || list_query.read().q.clone()
                 prop:value=move || list_query.read().q.clone()
             />
             <label for="contacts-sort" class="visually-hidden">"Sort"</label>
@@ -124,7 +125,7 @@ fn ContactList(result: ContactListPage, query: ListQuery) -> impl IntoView {
         } else {
             "No contacts yet. Create the first one with New contact.".to_string()
         };
-        view! { <p class="empty">{message}</p> }
+        view! { <p class="empty-state">{message}</p> }
     });
     let page_link = |after: Option<String>, before: Option<String>| {
         format!(
@@ -262,8 +263,11 @@ pub fn ContactPage() -> impl IntoView {
     }
 }
 
-/// The standard fields, folder by folder, as (label, value) pairs.
-fn folders(c: &Contact) -> Vec<(&'static str, Vec<(&'static str, Option<String>)>)> {
+/// A folder's name and its fields as (label, value) pairs.
+type Folder = (&'static str, Vec<(&'static str, Option<String>)>);
+
+/// The standard fields, folder by folder.
+fn folders(c: &Contact) -> Vec<Folder> {
     vec![
         (
             "Contact",
