@@ -1,0 +1,83 @@
+// The first day with Rubrica: set it up, sign in, add people and companies, find them, sign out.
+import { test, expect } from "@playwright/test";
+import { admin, open } from "./fixtures";
+
+const suffix = Date.now().toString(36);
+const person = `Giulia Bianchi-${suffix}`;
+const company = `Ferramenta Rossi ${suffix}`;
+
+test("an admin sets up Rubrica, adds contacts, finds them and signs out", async ({ page }) => {
+  // First run: the workspace has no user, so sign-in leads to setup.
+  await open(page, "/login");
+  await expect(page).toHaveURL(/\/setup$/);
+  await page.getByRole("textbox", { name: "Name" }).fill(admin.name);
+  await page.getByRole("textbox", { name: "Email" }).fill(admin.email);
+  await page.getByRole("textbox", { name: "Password" }).fill("short");
+  await page.getByRole("button", { name: "Create admin" }).click();
+  await expect(page.getByText("Use at least 10 characters for the password.")).toBeVisible();
+  await expect(page.getByRole("textbox", { name: "Email" })).toHaveValue(admin.email);
+  await page.getByRole("textbox", { name: "Password" }).fill(admin.password);
+  await page.getByRole("button", { name: "Create admin" }).click();
+  await expect(page).toHaveURL(/\/contacts$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Contacts" })).toBeVisible();
+
+  // Sign out, and a wrong password is refused without saying which part was wrong.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await open(page, "/login");
+  await page.getByRole("textbox", { name: "Email" }).fill(admin.email);
+  await page.getByRole("textbox", { name: "Password" }).fill("not the password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
+  await expect(page.getByRole("textbox", { name: "Email" })).toHaveValue(admin.email);
+  await page.getByRole("textbox", { name: "Password" }).fill(admin.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/contacts$/);
+
+  // A person: a missing name is explained next to the field, then the contact opens.
+  await page.getByRole("button", { name: "New contact" }).click();
+  const dialog = page.getByRole("dialog", { name: "New contact" });
+  await expect(dialog.getByRole("radio", { name: "Person" })).toBeChecked();
+  await dialog.getByRole("button", { name: "Create contact" }).click();
+  await expect(dialog.getByText("Enter a first name or a last name.")).toBeVisible();
+  await dialog.getByRole("textbox", { name: "First name" }).fill("Giulia");
+  await dialog.getByRole("textbox", { name: "Last name" }).fill(`Bianchi-${suffix}`);
+  await dialog.getByRole("button", { name: "Create contact" }).click();
+  await expect(page).toHaveURL(/\/contacts\/[0-9a-f-]{36}$/);
+  await expect(page.getByRole("heading", { level: 1, name: person })).toBeVisible();
+
+  // A company.
+  await open(page, "/contacts");
+  await page.getByRole("button", { name: "New contact" }).click();
+  await dialog.getByRole("radio", { name: "Company" }).check();
+  await dialog.getByRole("textbox", { name: "Business name" }).fill(company);
+  await dialog.getByRole("button", { name: "Create contact" }).click();
+  await expect(page.getByRole("heading", { level: 1, name: company })).toBeVisible();
+
+  // Search finds them, and says so when nothing matches; the URL keeps the search.
+  await open(page, "/contacts");
+  await page.getByRole("searchbox", { name: "Search contacts" }).fill(suffix);
+  await page.getByRole("searchbox", { name: "Search contacts" }).press("Enter");
+  await expect(page).toHaveURL(new RegExp(`q=${suffix}`));
+  await expect(page.getByRole("link", { name: person })).toBeVisible();
+  await expect(page.getByRole("link", { name: company })).toBeVisible();
+  await expect(page.getByText("2 contacts match")).toBeVisible();
+  await page.reload();
+  await expect(page.getByRole("searchbox", { name: "Search contacts" })).toHaveValue(suffix);
+  await expect(page.getByRole("link", { name: person })).toBeVisible();
+  await page.getByRole("searchbox", { name: "Search contacts" }).fill("zzqx-nobody");
+  await page.getByRole("searchbox", { name: "Search contacts" }).press("Enter");
+  await expect(page.getByText("No contacts match “zzqx-nobody”.")).toBeVisible();
+  await expect(page.getByRole("link", { name: person })).toHaveCount(0);
+
+  // Opening a contact from the list, then signing out: the list is closed to strangers.
+  await page.getByRole("searchbox", { name: "Search contacts" }).fill(suffix);
+  await page.getByRole("searchbox", { name: "Search contacts" }).press("Enter");
+  await page.getByRole("link", { name: person }).click();
+  await expect(page.getByRole("heading", { level: 1, name: person })).toBeVisible();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto("/contacts");
+  await expect(page).toHaveURL(/\/login(\?next=.*)?$/);
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+});
