@@ -112,6 +112,9 @@ pub fn ContactsPage() -> impl IntoView {
 fn ContactList(result: ContactListPage, query: ListQuery) -> impl IntoView {
     let searching = !query.q.trim().is_empty();
     let count = match (result.total, searching) {
+        (n, true) if result.total_is_lower_bound => {
+            format!("More than {} contacts match", group_thousands(n))
+        }
         (1, true) => "1 contact matches".to_string(),
         (n, true) => format!("{} contacts match", group_thousands(n)),
         (1, false) => "1 contact".to_string(),

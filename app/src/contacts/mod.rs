@@ -178,8 +178,10 @@ pub struct ContactSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactListPage {
     pub items: Vec<ContactSummary>,
-    /// How many contacts match the search, on all pages.
+    /// How many contacts match the search, on all pages…
     pub total: i64,
+    /// …or at least how many, when a broad search matches too many to count quickly.
+    pub total_is_lower_bound: bool,
     pub next: Option<String>,
     pub previous: Option<String>,
 }

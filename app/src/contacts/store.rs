@@ -127,9 +127,10 @@ fn fold(s: &str) -> String {
     deunicode::deunicode(s).to_lowercase()
 }
 
-/// The `LIKE` pattern for a search box entry, or `None` for "everything". Something that looks like
-/// a phone number is searched by its digits alone, so "347 123" finds "+39 347 1234567".
-fn search_pattern(q: &str) -> Option<String> {
+/// A search box entry normalised the way `search_text` is, or `None` for "everything". Something
+/// that looks like a phone number is searched by its digits alone, so "347 123" finds
+/// "+39 347 1234567".
+fn search_needle(q: &str) -> Option<String> {
     let q = q.trim();
     if q.is_empty() {
         return None;
@@ -138,16 +139,84 @@ fn search_pattern(q: &str) -> Option<String> {
     let phone_like = digits >= 3
         && q.chars()
             .all(|c| c.is_ascii_digit() || " +-./()".contains(c));
-    let needle = if phone_like {
+    Some(if phone_like {
         q.chars().filter(char::is_ascii_digit).collect()
     } else {
         fold(q)
-    };
+    })
+}
+
+/// `%needle%` with `LIKE`'s wildcards taken literally.
+fn like_pattern(needle: &str) -> String {
     let escaped = needle
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    Some(format!("%{escaped}%"))
+    format!("%{escaped}%")
+}
+
+/// Trigram indexes (FTS5 on SQLite, pg_trgm on PostgreSQL) only help from three characters on.
+const TRIGRAM: usize = 3;
+
+/// Counting every match of a broad search would read most of the table: past this many, the list
+/// says "more than".
+pub const COUNT_CAP: i64 = 10_000;
+
+/// Where a list's rows come from: the whole table, or the matches of a search found through the
+/// engine's trigram index before they are sorted, so a rare (or absent) name costs an index lookup
+/// rather than a walk through a million rows.
+struct Source {
+    /// A `WITH …` prefix, or empty.
+    with: String,
+    from: String,
+    condition: Option<String>,
+}
+
+fn source(db: &Db, needle: Option<&str>, args: &mut Vec<Arg>) -> Source {
+    let plain = |condition| Source {
+        with: String::new(),
+        from: "contacts".into(),
+        condition,
+    };
+    let Some(needle) = needle else {
+        return plain(None);
+    };
+    if needle.chars().count() < TRIGRAM {
+        args.push(Arg::Text(like_pattern(needle)));
+        return plain(Some(format!(
+            "contacts.search_text LIKE ${} ESCAPE '\\'",
+            args.len()
+        )));
+    }
+    match db.backend() {
+        crate::db::Backend::Sqlite => {
+            // A quoted FTS5 phrase: with the trigram tokenizer, a substring match.
+            args.push(Arg::Text(format!("\"{}\"", needle.replace('"', "\"\""))));
+            Source {
+                with: String::new(),
+                // CROSS JOIN makes SQLite start from the matches, never from the sort index.
+                from: format!(
+                    "(SELECT rowid AS match_rowid FROM contacts_fts WHERE contacts_fts MATCH ${}) AS matches \
+                     CROSS JOIN contacts ON contacts.rowid = matches.match_rowid",
+                    args.len()
+                ),
+                condition: None,
+            }
+        }
+        crate::db::Backend::Postgres => {
+            args.push(Arg::Text(like_pattern(needle)));
+            Source {
+                // MATERIALIZED keeps the planner from walking the sort index and filtering instead.
+                with: format!(
+                    "WITH matches AS MATERIALIZED (SELECT id AS match_id FROM contacts \
+                     WHERE search_text LIKE ${} ESCAPE '\\') ",
+                    args.len()
+                ),
+                from: "matches JOIN contacts ON contacts.id = matches.match_id".into(),
+                condition: None,
+            }
+        }
+    }
 }
 
 /// One bound value of a dynamically built query.
@@ -227,13 +296,21 @@ fn parse_cursor(cursor: &str, sort: SortOrder) -> Option<(Arg, Uuid)> {
 #[tracing::instrument(skip(db), err)]
 pub async fn list(db: &Db, query: &ListQuery, page_size: usize) -> AppResult<ContactListPage> {
     let (key_column, descending) = query.sort.key();
-    let mut conditions = Vec::new();
     let mut args = Vec::new();
-    if let Some(pattern) = search_pattern(&query.q) {
-        args.push(Arg::Text(pattern));
-        conditions.push(format!("search_text LIKE ${} ESCAPE '\\'", args.len()));
-    }
-    let count_sql = format!("SELECT COUNT(*) FROM contacts{}", where_clause(&conditions));
+    let needle = search_needle(&query.q);
+    let source = source(db, needle.as_deref(), &mut args);
+    let mut conditions: Vec<String> = source.condition.iter().cloned().collect();
+    let count_sql = if needle.is_some() {
+        format!(
+            "{}SELECT COUNT(*) FROM (SELECT 1 FROM {}{} LIMIT {}) AS capped",
+            source.with,
+            source.from,
+            where_clause(&conditions),
+            COUNT_CAP + 1
+        )
+    } else {
+        "SELECT COUNT(*) FROM contacts".to_string()
+    };
     let count_args = args.len();
 
     let (cursor, backwards) = match (&query.after, &query.before) {
@@ -249,15 +326,18 @@ pub async fn list(db: &Db, query: &ListQuery, page_size: usize) -> AppResult<Con
         args.push(Arg::Id(id));
         let op = if high_to_low { "<" } else { ">" };
         conditions.push(format!(
-            "({key_column}, id) {op} (${}, ${})",
+            "(contacts.{key_column}, contacts.id) {op} (${}, ${})",
             args.len() - 1,
             args.len()
         ));
     }
     let direction = if high_to_low { "DESC" } else { "ASC" };
     let page_sql = format!(
-        "SELECT id, kind, display_name, business_name, email, phone, city, sort_name, created_at, updated_at \
-         FROM contacts{} ORDER BY {key_column} {direction}, id {direction} LIMIT {}",
+        "{}SELECT contacts.id, kind, display_name, business_name, email, phone, city, sort_name, \
+         created_at, updated_at FROM {}{} \
+         ORDER BY contacts.{key_column} {direction}, contacts.id {direction} LIMIT {}",
+        source.with,
+        source.from,
         where_clause(&conditions),
         page_size + 1
     );
@@ -298,9 +378,11 @@ pub async fn list(db: &Db, query: &ListQuery, page_size: usize) -> AppResult<Con
     let next = has_next
         .then(|| rows.last().map(|r| r.cursor(query.sort)))
         .flatten();
+    let capped = needle.is_some() && total > COUNT_CAP;
     Ok(ContactListPage {
         items: rows.into_iter().map(SummaryRow::into_summary).collect(),
-        total,
+        total: if capped { COUNT_CAP } else { total },
+        total_is_lower_bound: capped,
         next,
         previous,
     })
@@ -578,11 +660,16 @@ mod tests {
                 .collect();
             insert_many(&db, &records).await.unwrap();
 
-            for sort in SortOrder::ALL {
+            // Unsearched (the sort index) and searched (the trigram index: all are "… Test").
+            for (q, sort) in ["", "test"]
+                .into_iter()
+                .flat_map(|q| SortOrder::ALL.map(|sort| (q.to_string(), sort)))
+            {
                 // Every contact once, in order, on pages of 3, walking forwards…
                 let mut forward = Vec::new();
                 let mut pages = Vec::new();
                 let mut query = ListQuery {
+                    q: q.clone(),
                     sort,
                     ..ListQuery::default()
                 };
@@ -618,6 +705,7 @@ mod tests {
                                 &db,
                                 &ListQuery {
                                     sort,
+                                    q: q.clone(),
                                     before: Some(previous),
                                     ..ListQuery::default()
                                 },
@@ -644,6 +732,39 @@ mod tests {
             assert_eq!(annas, ["Anna Test", "anna Test"]);
             assert_eq!(first_names[2], "Bruno Test");
             assert_eq!(first_names.last(), Some(&"Zeno Test"));
+        }
+    );
+
+    db_test!(
+        a_broad_search_says_more_than_rather_than_counting_forever,
+        |db| {
+            let at = now();
+            let many: Vec<_> = (0..=COUNT_CAP)
+                .map(|i| person(&format!("Persona{i}"), "Rossi", at))
+                .collect();
+            insert_many(&db, &many).await.unwrap();
+            let broad = ListQuery {
+                q: "rossi".into(),
+                ..ListQuery::default()
+            };
+            let page = list(&db, &broad, 50).await.unwrap();
+            assert_eq!((page.total, page.total_is_lower_bound), (COUNT_CAP, true));
+            assert_eq!(page.items.len(), 50);
+            let everyone = list(&db, &ListQuery::default(), 50).await.unwrap();
+            assert_eq!(
+                (everyone.total, everyone.total_is_lower_bound),
+                (COUNT_CAP + 1, false)
+            );
+            let one = ListQuery {
+                q: "persona123 ".into(),
+                ..ListQuery::default()
+            };
+            let page = list(&db, &one, 50).await.unwrap();
+            assert_eq!(
+                (page.total, page.total_is_lower_bound),
+                (11, false),
+                "persona123, persona1230…1239"
+            );
         }
     );
 
