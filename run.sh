@@ -4,10 +4,7 @@
 # 500 Italian contacts. DATABASE_URL, RUBRICA_ADDR and the other variables in the README apply.
 set -euo pipefail
 cd "$(dirname "$0")"
-source ./setup.sh
-
-echo "==> building Rubrica (release)"
-cargo leptos build --release
+./build.sh
 
 demo=0
 [ "${1:-}" = "--demo" ] && demo=1

@@ -15,8 +15,7 @@ echo "==> Rust tests (SQLite and PostgreSQL)"
 # frontend is left out so that `app` is built for the tests exactly as the server uses it (ssr only).
 cargo test --workspace --exclude frontend
 
-echo "==> release build"
-cargo leptos build --release
+./build.sh
 
 echo "==> browser tests (Playwright, Chromium) against the release build"
 e2e_dir="$(mktemp -d)"

@@ -16,7 +16,7 @@ use app::{
 };
 use axum::{
     extract::State,
-    http::StatusCode,
+    http::{header, HeaderValue, StatusCode},
     middleware,
     response::{IntoResponse, Json},
     routing::get,
@@ -25,7 +25,10 @@ use axum::{
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
-use tower_http::{compression::CompressionLayer, trace::TraceLayer};
+use tower_http::{
+    compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
+};
 
 /// Everything `rubrica serve` needs, already parsed.
 #[derive(Debug, Clone)]
@@ -58,8 +61,20 @@ pub fn leptos_options(site_root: &std::path::Path, addr: SocketAddr) -> LeptosOp
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let options = state.leptos_options.clone();
+    // The wasm, JS and CSS bundles: served from the `.br` / `.gz` files `cargo leptos build
+    // --precompress` writes next to them when the browser accepts those (compressed once, at the
+    // best level, instead of on every request). Names are not hashed, so browsers revalidate
+    // (Last-Modified → 304) rather than cache blindly.
+    let pkg = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+    let assets = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .service(ServeDir::new(pkg).precompressed_br().precompressed_gzip());
     Router::new()
         .route("/healthz", get(healthz))
+        .nest_service("/pkg", assets)
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(error_status_layer))
