@@ -451,6 +451,7 @@ pub async fn run(db: &Db, count: u64, demo_admin: bool) -> anyhow::Result<()> {
     );
     let mut rng = StdRng::from_entropy();
     let started = now();
+    let timer = std::time::Instant::now();
     let mut left = count;
     while left > 0 {
         let n = left.min(BATCH as u64) as usize;
@@ -462,10 +463,7 @@ pub async fn run(db: &Db, count: u64, demo_admin: bool) -> anyhow::Result<()> {
         bar.inc(n as u64);
     }
     bar.finish();
-    println!(
-        "Added {count} contacts in {:.1} s.",
-        (now() - started).num_milliseconds() as f64 / 1000.0
-    );
+    println!("Added {count} contacts in {:.1?}.", timer.elapsed());
     Ok(())
 }
 

@@ -45,6 +45,15 @@ impl ContactKind {
     }
 }
 
+/// How the database's `kind` column reads back (its CHECK constraint allows only these two).
+impl TryFrom<String> for ContactKind {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        ContactKind::parse(&value).ok_or_else(|| format!("unknown contact kind {value:?}"))
+    }
+}
+
 /// How the list is ordered. Every order is a keyset over (key, id), so any page is as fast as the
 /// first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -190,8 +199,10 @@ pub const PAGE_SIZE: usize = 50;
 
 /// Every standard field of a contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
 pub struct Contact {
     pub id: Uuid,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
     pub kind: ContactKind,
     pub display_name: String,
     pub first_name: Option<String>,

@@ -396,79 +396,12 @@ fn where_clause(conditions: &[String]) -> String {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct ContactRow {
-    id: Uuid,
-    kind: String,
-    display_name: String,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-    date_of_birth: Option<NaiveDate>,
-    contact_source: Option<String>,
-    contact_type: Option<String>,
-    business_name: Option<String>,
-    street_address: Option<String>,
-    city: Option<String>,
-    country: Option<String>,
-    state: Option<String>,
-    postal_code: Option<String>,
-    website: Option<String>,
-    time_zone: Option<String>,
-    role: Option<String>,
-    gender: Option<String>,
-    lead_status: Option<String>,
-    utm_source: Option<String>,
-    utm_medium: Option<String>,
-    utm_campaign: Option<String>,
-    email_subscription: String,
-    version: i64,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-}
-
-impl From<ContactRow> for Contact {
-    fn from(r: ContactRow) -> Contact {
-        Contact {
-            id: r.id,
-            kind: ContactKind::parse(&r.kind).unwrap_or(ContactKind::Person),
-            display_name: r.display_name,
-            first_name: r.first_name,
-            last_name: r.last_name,
-            email: r.email,
-            phone: r.phone,
-            date_of_birth: r.date_of_birth,
-            contact_source: r.contact_source,
-            contact_type: r.contact_type,
-            business_name: r.business_name,
-            street_address: r.street_address,
-            city: r.city,
-            country: r.country,
-            state: r.state,
-            postal_code: r.postal_code,
-            website: r.website,
-            time_zone: r.time_zone,
-            role: r.role,
-            gender: r.gender,
-            lead_status: r.lead_status,
-            utm_source: r.utm_source,
-            utm_medium: r.utm_medium,
-            utm_campaign: r.utm_campaign,
-            email_subscription: r.email_subscription,
-            version: r.version,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        }
-    }
-}
-
 pub async fn get(db: &Db, id: Uuid) -> AppResult<Option<Contact>> {
-    let row: Option<ContactRow> = with_db!(db, pool => sqlx::query_as("SELECT * FROM contacts WHERE id = $1")
+    let contact: Option<Contact> = with_db!(db, pool => sqlx::query_as("SELECT * FROM contacts WHERE id = $1")
         .bind(id)
         .fetch_optional(pool)
         .await)?;
-    Ok(row.map(Contact::from))
+    Ok(contact)
 }
 
 #[tracing::instrument(skip(db), err)]
