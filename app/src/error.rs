@@ -39,6 +39,8 @@ pub enum AppError {
     /// Deliberately the same for an unknown email and a wrong password.
     #[error("Wrong email or password.")]
     WrongCredentials,
+    #[error("Too many sign-in attempts for this email. Wait a few minutes, then try again.")]
+    TooManyAttempts,
     #[error("{}", summary(.0))]
     Invalid(Vec<FieldError>),
     #[error("{0}")]
@@ -82,6 +84,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

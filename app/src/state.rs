@@ -30,6 +30,18 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub auth: AuthSettings,
+    pub sign_in_throttle: std::sync::Arc<crate::auth::ssr::SignInThrottle>,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, db: Db, auth: AuthSettings) -> AppState {
+        AppState {
+            leptos_options,
+            db,
+            auth,
+            sign_in_throttle: Default::default(),
+        }
+    }
 }
 
 /// The state, inside a server function or while rendering on the server.

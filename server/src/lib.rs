@@ -215,11 +215,11 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     let db = open_database(&config.database_url, &config.pool).await?;
     let listener = bind(config.addr).await?;
     let addr = listener.local_addr()?;
-    let state = AppState {
-        leptos_options: leptos_options(&config.site_root, addr),
-        db: db.clone(),
-        auth: config.auth,
-    };
+    let state = AppState::new(
+        leptos_options(&config.site_root, addr),
+        db.clone(),
+        config.auth,
+    );
     let running = start(listener, state, true).await?;
     tracing::info!(
         url = %format!("http://{addr}"),

@@ -104,6 +104,25 @@ app_test!(
     }
 );
 
+app_test!(guessing_passwords_is_slowed_down_per_email, |app| {
+    app.set_up_admin(&browser()).await;
+    let guesser = browser();
+    for attempt in 1..=10 {
+        let response = app
+            .sign_in(&guesser, ADMIN_EMAIL, &format!("guess number {attempt}"))
+            .await;
+        assert_eq!(response.status(), 401, "attempt {attempt} is simply wrong");
+    }
+    let refused = app.sign_in(&guesser, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    assert_eq!(refused.status(), 429, "even the right password waits now");
+    assert_eq!(app_error(refused).await, AppError::TooManyAttempts);
+    let unknown = app
+        .sign_in(&guesser, "someone.else@example.it", "whatever it is")
+        .await;
+    assert_eq!(unknown.status(), 401, "other emails are not affected");
+    app.stop().await;
+});
+
 app_test!(
     every_server_function_but_sign_in_refuses_a_caller_without_a_session,
     |app| {

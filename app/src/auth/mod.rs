@@ -159,6 +159,7 @@ pub fn safe_next(next: Option<&str>) -> String {
 #[server]
 pub async fn login(email: String, password: String, next: Option<String>) -> AppResult<()> {
     let state = crate::state::app_state();
+    state.sign_in_throttle.attempt(&email)?;
     let user = store::authenticate(&state.db, &email, &password).await?;
     ssr::start_session(&state, user.id).await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));

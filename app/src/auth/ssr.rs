@@ -106,6 +106,38 @@ async fn delete_session(db: &Db, hash: &[u8]) -> AppResult<()> {
     Ok(())
 }
 
+/// Slows password guessing: per email address, 10 sign-in attempts at once, then one every 90
+/// seconds. Kept in memory, so per instance; the same answer whether or not the email exists.
+pub struct SignInThrottle(governor::DefaultKeyedRateLimiter<String>);
+
+impl Default for SignInThrottle {
+    fn default() -> Self {
+        let quota = governor::Quota::with_period(std::time::Duration::from_secs(90))
+            .expect("a non-zero period")
+            .allow_burst(std::num::NonZeroU32::new(10).expect("non-zero"));
+        SignInThrottle(governor::RateLimiter::keyed(quota))
+    }
+}
+
+impl std::fmt::Debug for SignInThrottle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SignInThrottle({} emails)", self.0.len())
+    }
+}
+
+impl SignInThrottle {
+    /// Counts one attempt for `email`; refuses it when there were too many lately.
+    pub fn attempt(&self, email: &str) -> AppResult<()> {
+        // Forget emails whose attempts are long past, so the map stays small.
+        if self.0.len() > 10_000 {
+            self.0.retain_recent();
+        }
+        self.0
+            .check_key(&email.trim().to_lowercase())
+            .map_err(|_| AppError::TooManyAttempts)
+    }
+}
+
 /// Which pages and server functions need no session.
 fn is_public_path(path: &str) -> bool {
     matches!(

@@ -52,11 +52,11 @@ impl TestApp {
             .await
             .expect("bind a free port");
         let addr = listener.local_addr().unwrap();
-        let state = AppState {
-            leptos_options: server::leptos_options(std::path::Path::new("target/site"), addr),
-            db: test_db.db.clone(),
+        let state = AppState::new(
+            server::leptos_options(std::path::Path::new("target/site"), addr),
+            test_db.db.clone(),
             auth,
-        };
+        );
         let running = server::start(listener, state, false)
             .await
             .expect("start the server");
