@@ -140,11 +140,7 @@ impl SignInThrottle {
 
 /// Which pages and server functions need no session.
 fn is_public_path(path: &str) -> bool {
-    matches!(
-        path,
-        "/login" | "/setup" | "/healthz" | "/favicon.ico" | "/favicon.svg"
-    ) || path.starts_with("/pkg/")
-        || path.starts_with("/password-reset")
+    matches!(path, "/login" | "/setup")
         || path == <Login as ServerFn>::PATH
         || path == <Setup as ServerFn>::PATH
 }
@@ -157,6 +153,11 @@ pub async fn session_layer(
     mut req: Request,
     next: Next,
 ) -> Response {
+    let path = req.uri().path().to_owned();
+    // Bundles, the icon and the health check are the same for everyone: no session lookup.
+    if path.starts_with("/pkg/") || path.starts_with("/favicon") || path == "/healthz" {
+        return next.run(req).await;
+    }
     let signed_in = match session_token(&req) {
         Some(token) => match resolve(&state, &token).await {
             Ok(found) => found,
@@ -164,7 +165,6 @@ pub async fn session_layer(
         },
         None => None,
     };
-    let path = req.uri().path().to_owned();
     let is_api = path.starts_with("/api/");
 
     if signed_in.is_none() && !is_public_path(&path) {
@@ -193,13 +193,11 @@ pub async fn session_layer(
 
     req.extensions_mut().insert(Auth(signed_in));
     let mut response = next.run(req).await;
-    // Pages show personal data: never let a shared cache keep them.
-    if !path.starts_with("/pkg/") {
-        response
-            .headers_mut()
-            .entry(header::CACHE_CONTROL)
-            .or_insert(HeaderValue::from_static("no-store"));
-    }
+    // Pages and answers show personal data: never let a shared cache keep them.
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
     response
 }
 
