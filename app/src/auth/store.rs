@@ -63,6 +63,9 @@ async fn verify_password(password: String, stored: Option<String>) -> anyhow::Re
 #[derive(sqlx::FromRow)]
 struct CredentialRow {
     id: Uuid,
+    name: String,
+    email: String,
+    is_admin: bool,
     password_hash: String,
     disabled: bool,
 }
@@ -73,7 +76,8 @@ struct CredentialRow {
 pub async fn authenticate(db: &Db, email: &str, password: &str) -> AppResult<CurrentUser> {
     let email = email.trim().to_lowercase();
     let row: Option<CredentialRow> = with_db!(db, pool => sqlx::query_as(
-        "SELECT id, password_hash, disabled_at IS NOT NULL AS disabled FROM users WHERE email = $1",
+        "SELECT id, name, email, is_admin, password_hash, disabled_at IS NOT NULL AS disabled \
+         FROM users WHERE email = $1",
     )
     .bind(&email)
     .fetch_optional(pool)
@@ -81,26 +85,14 @@ pub async fn authenticate(db: &Db, email: &str, password: &str) -> AppResult<Cur
     let stored = row.as_ref().map(|r| r.password_hash.clone());
     let matches = verify_password(password.to_owned(), stored).await?;
     match row {
-        Some(row) if matches && !row.disabled => user_by_id(db, row.id)
-            .await?
-            .ok_or(AppError::WrongCredentials),
+        Some(row) if matches && !row.disabled => Ok(CurrentUser {
+            id: row.id,
+            name: row.name,
+            email: row.email,
+            is_admin: row.is_admin,
+        }),
         _ => Err(AppError::WrongCredentials),
     }
-}
-
-pub async fn user_by_id(db: &Db, id: Uuid) -> AppResult<Option<CurrentUser>> {
-    let row: Option<(Uuid, String, String, bool)> = with_db!(db, pool => sqlx::query_as(
-        "SELECT id, name, email, is_admin FROM users WHERE id = $1 AND disabled_at IS NULL",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await)?;
-    Ok(row.map(|(id, name, email, is_admin)| CurrentUser {
-        id,
-        name,
-        email,
-        is_admin,
-    }))
 }
 
 pub async fn any_user_exists(db: &Db) -> AppResult<bool> {
