@@ -70,6 +70,7 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Workspace() -> impl IntoView {
     let user = Resource::new(|| (), |_| me());
+    crate::contacts::PrefetchCache::provide();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">

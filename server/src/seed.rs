@@ -371,7 +371,7 @@ fn random_contact(rng: &mut StdRng, now: DateTime<Utc>) -> ContactRecord {
                 Some(first.to_string()),
                 Some(last.to_string()),
                 some(rng, 0.6, |_| {
-                    if female { "Female" } else { "Male" }.to_string()
+                    if female { "female" } else { "male" }.to_string()
                 }),
                 email,
                 some(rng, 0.35, |_| company.clone()),

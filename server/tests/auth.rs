@@ -4,7 +4,10 @@ mod common;
 
 use app::{
     auth::{Login, Logout, Me, Setup},
-    contacts::{CreateContact, GetContact, ListContacts},
+    contacts::{
+        CreateContact, GetContact, ListContacts, OpenContact, RememberHideEmptyFields,
+        UpdateContact,
+    },
     error::AppError,
     state::AuthSettings,
     with_db,
@@ -136,6 +139,9 @@ app_test!(
             <ListContacts as ServerFn>::PATH,
             <GetContact as ServerFn>::PATH,
             <CreateContact as ServerFn>::PATH,
+            <OpenContact as ServerFn>::PATH,
+            <UpdateContact as ServerFn>::PATH,
+            <RememberHideEmptyFields as ServerFn>::PATH,
         ] {
             assert!(
                 all.iter().any(|(path, _)| *path == known),

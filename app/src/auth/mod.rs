@@ -26,6 +26,8 @@ pub struct CurrentUser {
     pub name: String,
     pub email: String,
     pub is_admin: bool,
+    /// The user's choice for the contact page's **Hide empty fields**, if they made one.
+    pub hide_empty_fields: Option<bool>,
 }
 
 /// A syntactically valid email address, trimmed and lower-cased.

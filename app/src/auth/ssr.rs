@@ -59,6 +59,7 @@ struct SessionRow {
     name: String,
     email: String,
     is_admin: bool,
+    hide_empty_fields: Option<bool>,
     last_seen_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -66,7 +67,7 @@ struct SessionRow {
 async fn resolve(state: &AppState, token: &str) -> AppResult<Option<SignedIn>> {
     let hash = token_hash(token);
     let row: Option<SessionRow> = with_db!(&state.db, pool => sqlx::query_as(
-        "SELECT u.id AS user_id, u.name, u.email, u.is_admin, s.last_seen_at \
+        "SELECT u.id AS user_id, u.name, u.email, u.is_admin, u.hide_empty_fields, s.last_seen_at \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
     )
@@ -93,6 +94,7 @@ async fn resolve(state: &AppState, token: &str) -> AppResult<Option<SignedIn>> {
             name: row.name,
             email: row.email,
             is_admin: row.is_admin,
+            hide_empty_fields: row.hide_empty_fields,
         },
         token_hash: hash,
     }))

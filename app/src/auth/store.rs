@@ -66,6 +66,7 @@ struct CredentialRow {
     name: String,
     email: String,
     is_admin: bool,
+    hide_empty_fields: Option<bool>,
     password_hash: String,
     disabled: bool,
 }
@@ -76,7 +77,7 @@ struct CredentialRow {
 pub async fn authenticate(db: &Db, email: &str, password: &str) -> AppResult<CurrentUser> {
     let email = email.trim().to_lowercase();
     let row: Option<CredentialRow> = with_db!(db, pool => sqlx::query_as(
-        "SELECT id, name, email, is_admin, password_hash, disabled_at IS NOT NULL AS disabled \
+        "SELECT id, name, email, is_admin, hide_empty_fields, password_hash, disabled_at IS NOT NULL AS disabled \
          FROM users WHERE email = $1",
     )
     .bind(&email)
@@ -90,9 +91,20 @@ pub async fn authenticate(db: &Db, email: &str, password: &str) -> AppResult<Cur
             name: row.name,
             email: row.email,
             is_admin: row.is_admin,
+            hide_empty_fields: row.hide_empty_fields,
         }),
         _ => Err(AppError::WrongCredentials),
     }
+}
+
+/// Remembers the user's **Hide empty fields** choice, for every device they sign in on.
+pub async fn set_hide_empty_fields(db: &Db, user_id: Uuid, hide: bool) -> AppResult<()> {
+    with_db!(db, pool => sqlx::query("UPDATE users SET hide_empty_fields = $1 WHERE id = $2")
+        .bind(hide)
+        .bind(user_id)
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(())
 }
 
 pub async fn any_user_exists(db: &Db) -> AppResult<bool> {

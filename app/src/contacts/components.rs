@@ -9,30 +9,14 @@ use leptos_router::{
 use uuid::Uuid;
 
 use super::{
-    get_contact, list_contacts, Contact, ContactKind, ContactListPage, CreateContact, ListQuery,
-    SortOrder,
+    card::{ContactScreen, PrefetchCache},
+    list_contacts, open_contact, url_pairs, ContactKind, ContactListPage, CreateContact, ListPlace,
+    ListQuery, ListTotal, SortOrder, PAGE_SIZE,
 };
 use crate::{
     error::AppError,
-    ui::{action_error, FormAlert, TextField},
+    ui::{action_error, group_thousands, FormAlert, TextField},
 };
-
-/// "1000000" → "1,000,000".
-fn group_thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
 
 #[component]
 pub fn ContactsPage() -> impl IntoView {
@@ -40,7 +24,7 @@ pub fn ContactsPage() -> impl IntoView {
     let list_query = Memo::new(move |_| {
         let map = query_map.read();
         ListQuery::from_pairs(
-            ["q", "sort", "after", "before"]
+            ["q", "sort", "after", "before", "start"]
                 .into_iter()
                 .filter_map(|key| map.get(key).map(|value| (key, value))),
         )
@@ -120,8 +104,14 @@ fn ContactList(result: ContactListPage, query: ListQuery) -> impl IntoView {
         (1, false) => "1 contact".to_string(),
         (n, false) => format!("{} contacts", group_thousands(n)),
     };
-    // Opening a contact carries the list along, so the contact page can step through it.
-    let list_qs = query.first_page().to_query_string();
+    // Opening a contact carries the list along (and the contact's place in it), so the contact
+    // page can step through it.
+    let of = Some(ListTotal {
+        count: result.total as u64,
+        at_least: result.total_is_lower_bound,
+    });
+    let start = query.start;
+    let item_count = result.items.len() as u64;
     let empty = result.items.is_empty().then(|| {
         let message = if searching {
             format!("No contacts match “{}”.", query.q.trim())
@@ -130,23 +120,26 @@ fn ContactList(result: ContactListPage, query: ListQuery) -> impl IntoView {
         };
         view! { <p class="empty-state">{message}</p> }
     });
-    let page_link = |after: Option<String>, before: Option<String>| {
+    let page_link = |after: Option<String>, before: Option<String>, start: u64| {
         format!(
             "/contacts{}",
             ListQuery {
                 after,
                 before,
+                start,
                 ..query.first_page()
             }
             .to_query_string()
         )
     };
-    let previous = result.previous.map(
-        |cursor| view! { <a href=page_link(None, Some(cursor)) rel="prev">"Previous page"</a> },
-    );
-    let next = result
-        .next
-        .map(|cursor| view! { <a href=page_link(Some(cursor), None) rel="next">"Next page"</a> });
+    let previous = result.previous.map(|cursor| {
+        let href = page_link(None, Some(cursor), start.saturating_sub(PAGE_SIZE as u64));
+        view! { <a href=href rel="prev">"Previous page"</a> }
+    });
+    let next = result.next.map(|cursor| {
+        let href = page_link(Some(cursor), None, start + item_count);
+        view! { <a href=href rel="next">"Next page"</a> }
+    });
     view! {
         <p class="count" role="status">{count}</p>
         {empty}
@@ -154,7 +147,13 @@ fn ContactList(result: ContactListPage, query: ListQuery) -> impl IntoView {
             {result
                 .items
                 .into_iter()
-                .map(|c| {
+                .enumerate()
+                .map(|(i, c)| {
+                    let place = ListPlace {
+                        list: query.first_page(),
+                        pos: Some(start + i as u64 + 1),
+                        of,
+                    };
                     let details = [c.business_name.filter(|_| c.kind == ContactKind::Person), c.email, c.phone, c.city]
                         .into_iter()
                         .flatten()
@@ -162,7 +161,7 @@ fn ContactList(result: ContactListPage, query: ListQuery) -> impl IntoView {
                         .join(" · ");
                     view! {
                         <li>
-                            <a href=format!("/contacts/{}{}", c.id, list_qs)>{c.display_name}</a>
+                            <a href=format!("/contacts/{}{}", c.id, place.to_query_string())>{c.display_name}</a>
                             <span class="kind">{c.kind.label()}</span>
                             <span class="details">{details}</span>
                         </li>
@@ -235,25 +234,33 @@ fn NewContactDialog() -> impl IntoView {
 pub fn ContactPage() -> impl IntoView {
     let params = use_params_map();
     let location = use_location();
-    let id = move || {
+    let id = Memo::new(move |_| {
         params
             .read()
             .get("id")
             .and_then(|s| Uuid::parse_str(&s).ok())
-    };
-    let contact = Resource::new(id, |id| async move {
-        match id {
-            Some(id) => get_contact(id).await,
-            None => Err(AppError::NotFound),
-        }
     });
-    let back = move || format!("/contacts{}", location.search.get());
+    let place = Memo::new(move |_| ListPlace::from_pairs(url_pairs(&location.search.read())));
+    let cache = PrefetchCache::get();
+    let data = Resource::new(
+        move || (id.get(), place.get()),
+        move |(id, place)| async move {
+            let Some(id) = id else {
+                return Err(AppError::NotFound);
+            };
+            match cache.take(id, &place) {
+                Some(view) => Ok(view),
+                None => open_contact(id, place.to_query_string()).await,
+            }
+        },
+    );
+    let back = move || format!("/contacts{}", place.read().list.to_query_string());
     view! {
         <p class="back"><a href=back>"← Contacts"</a></p>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                match contact.await {
-                    Ok(contact) => Either::Left(view! { <ContactCard contact/> }),
+                match data.await {
+                    Ok(view) => Either::Left(view! { <ContactScreen view/> }),
                     Err(AppError::NotFound) => Either::Right(view! {
                         <Title text="Not found · Rubrica"/>
                         <h1>"Contact not found"</h1>
@@ -263,114 +270,5 @@ pub fn ContactPage() -> impl IntoView {
                 }
             })}
         </Transition>
-    }
-}
-
-/// A folder's name and its fields as (label, value) pairs.
-type Folder = (&'static str, Vec<(&'static str, Option<String>)>);
-
-/// The standard fields, folder by folder.
-fn folders(c: &Contact) -> Vec<Folder> {
-    vec![
-        (
-            "Contact",
-            vec![
-                ("First name", c.first_name.clone()),
-                ("Last name", c.last_name.clone()),
-                ("Email", c.email.clone()),
-                ("Phone", c.phone.clone()),
-                (
-                    "Date of birth",
-                    c.date_of_birth.map(|d| d.format("%d/%m/%Y").to_string()),
-                ),
-                ("Contact source", c.contact_source.clone()),
-                ("Contact type", c.contact_type.clone()),
-            ],
-        ),
-        (
-            "General Info",
-            vec![
-                ("Business name", c.business_name.clone()),
-                ("Street address", c.street_address.clone()),
-                ("City", c.city.clone()),
-                ("Country", c.country.clone()),
-                ("State", c.state.clone()),
-                ("Postal code", c.postal_code.clone()),
-                ("Website", c.website.clone()),
-                ("Time zone", c.time_zone.clone()),
-            ],
-        ),
-        (
-            "Additional Info",
-            vec![
-                ("Role", c.role.clone()),
-                ("Gender", c.gender.clone()),
-                ("Lead status", c.lead_status.clone()),
-                ("UTM source", c.utm_source.clone()),
-                ("UTM medium", c.utm_medium.clone()),
-                ("UTM campaign", c.utm_campaign.clone()),
-            ],
-        ),
-    ]
-}
-
-#[component]
-fn ContactCard(contact: Contact) -> impl IntoView {
-    let when = |t: chrono::DateTime<chrono::Utc>| t.format("%d/%m/%Y %H:%M UTC").to_string();
-    let company = contact
-        .business_name
-        .clone()
-        .filter(|_| contact.kind == ContactKind::Person);
-    let sections = folders(&contact)
-        .into_iter()
-        .enumerate()
-        .map(|(i, (folder, fields))| {
-            let heading_id = format!("folder-{i}");
-            let labelled_by = heading_id.clone();
-            view! {
-                <section class="folder" role="group" aria-labelledby=labelled_by>
-                    <h2 id=heading_id>{folder}</h2>
-                    <dl>
-                        {fields
-                            .into_iter()
-                            .map(|(label, value)| {
-                                let empty = value.is_none();
-                                view! {
-                                    <div class="field-row" class:empty=empty>
-                                        <dt>{label}</dt>
-                                        <dd>{value.unwrap_or_else(|| "—".to_string())}</dd>
-                                    </div>
-                                }
-                            })
-                            .collect_view()}
-                    </dl>
-                </section>
-            }
-        })
-        .collect_view();
-    view! {
-        <Title text=format!("{} · Rubrica", contact.display_name)/>
-        <header class="contact-head">
-            <h1>{contact.display_name.clone()}</h1>
-            <p class="meta">
-                <span class="kind">{contact.kind.label()}</span>
-                {company.map(|c| view! { <span>{c}</span> })}
-            </p>
-            <p class="dates">
-                {format!("Created {} · Updated {}", when(contact.created_at), when(contact.updated_at))}
-            </p>
-        </header>
-        <div class="card">{sections}</div>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn big_numbers_are_grouped() {
-        assert_eq!(super::group_thousands(0), "0");
-        assert_eq!(super::group_thousands(999), "999");
-        assert_eq!(super::group_thousands(1000), "1,000");
-        assert_eq!(super::group_thousands(1_000_000), "1,000,000");
     }
 }

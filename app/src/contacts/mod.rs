@@ -1,14 +1,18 @@
 //! Contacts: the list (search, sort, keyset pages), creating a person or a company, and the
 //! contact page.
 
+mod card;
 mod components;
+pub mod fields;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod time_zones;
 
+pub use card::PrefetchCache;
 pub use components::{ContactPage, ContactsPage};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::Json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -117,6 +121,9 @@ pub struct ListQuery {
     pub after: Option<String>,
     /// Cursor of the row the page ends before (previous pages).
     pub before: Option<String>,
+    /// How many rows of the list come before this page: it numbers the rows, so that a contact
+    /// opened from the list knows its place ("12 of 340") without counting a million rows again.
+    pub start: u64,
 }
 
 impl ListQuery {
@@ -128,6 +135,7 @@ impl ListQuery {
                 "sort" => query.sort = SortOrder::from_param(&value),
                 "after" if !value.is_empty() => query.after = Some(value),
                 "before" if !value.is_empty() => query.before = Some(value),
+                "start" => query.start = value.parse().unwrap_or_default(),
                 _ => {}
             }
         }
@@ -152,6 +160,9 @@ impl ListQuery {
         if let Some(before) = &self.before {
             parts.push(format!("before={}", urlencoding::encode(before)));
         }
+        if self.start > 0 {
+            parts.push(format!("start={}", self.start));
+        }
         if parts.is_empty() {
             String::new()
         } else {
@@ -164,6 +175,7 @@ impl ListQuery {
         ListQuery {
             after: None,
             before: None,
+            start: 0,
             ..self.clone()
         }
     }
@@ -329,6 +341,7 @@ pub async fn list_contacts(
         sort: SortOrder::from_param(sort.as_deref().unwrap_or_default()),
         after: after.filter(|s| !s.is_empty()),
         before: before.filter(|s| !s.is_empty()),
+        start: 0,
     };
     store::list(&crate::state::db(), &query, PAGE_SIZE).await
 }
@@ -361,6 +374,197 @@ pub async fn create_contact(
     Ok(id)
 }
 
+/// A contact's place in the list it was opened from, carried in the contact page's URL
+/// (`?q=…&sort=…&pos=12&of=340`) so that previous/next walk that list, and a reload keeps the place.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ListPlace {
+    /// The list's search and sort (always from its first page).
+    pub list: ListQuery,
+    /// 1-based position in the list, when known.
+    pub pos: Option<u64>,
+    /// The list's length as the list showed it, when known.
+    pub of: Option<ListTotal>,
+}
+
+/// How many contacts a list holds, or at least how many.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListTotal {
+    pub count: u64,
+    pub at_least: bool,
+}
+
+impl ListTotal {
+    fn as_param(self) -> String {
+        format!("{}{}", self.count, if self.at_least { "+" } else { "" })
+    }
+
+    fn from_param(s: &str) -> Option<ListTotal> {
+        let (digits, at_least) = match s.strip_suffix('+') {
+            Some(d) => (d, true),
+            None => (s, false),
+        };
+        Some(ListTotal {
+            count: digits.parse().ok()?,
+            at_least,
+        })
+    }
+}
+
+impl ListPlace {
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, String)> + Clone) -> ListPlace {
+        let mut place = ListPlace {
+            list: ListQuery::from_pairs(pairs.clone()).first_page(),
+            ..ListPlace::default()
+        };
+        for (key, value) in pairs {
+            match key {
+                "pos" => place.pos = value.parse().ok().filter(|&p| p > 0),
+                "of" => place.of = ListTotal::from_param(&value),
+                _ => {}
+            }
+        }
+        place
+    }
+
+    /// The contact page's query string for this place (with `?`, or empty).
+    pub fn to_query_string(&self) -> String {
+        let mut qs = self.list.to_query_string();
+        let mut push = |part: String| {
+            qs.push(if qs.is_empty() { '?' } else { '&' });
+            qs.push_str(&part);
+        };
+        if let Some(pos) = self.pos {
+            push(format!("pos={pos}"));
+        }
+        if let Some(of) = self.of {
+            push(format!("of={}", of.as_param()));
+        }
+        qs
+    }
+
+    /// The place one step along the list.
+    pub fn step(&self, forward: bool) -> ListPlace {
+        ListPlace {
+            pos: self
+                .pos
+                .map(|p| if forward { p + 1 } else { p.saturating_sub(1) })
+                .filter(|&p| p > 0),
+            ..self.clone()
+        }
+    }
+}
+
+/// Where a contact sits in its list: its neighbours and "N of M".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactNav {
+    pub previous: Option<Uuid>,
+    pub next: Option<Uuid>,
+    pub place: ListPlace,
+}
+
+/// Everything the contact page shows, in one round trip.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactView {
+    pub contact: Contact,
+    pub nav: ContactNav,
+    /// The user's **Hide empty fields** choice, if they made one.
+    pub hide_empty_fields: Option<bool>,
+}
+
+/// Edits to a contact as typed, checked against the version they were made on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactEdit {
+    pub id: Uuid,
+    pub version: i64,
+    pub changes: Vec<(fields::Field, String)>,
+}
+
+/// The contact with `changes` applied, or every field's problem at once.
+pub fn apply_edit(
+    contact: &Contact,
+    changes: &[(fields::Field, String)],
+    today: NaiveDate,
+) -> AppResult<Contact> {
+    let mut edited = contact.clone();
+    let mut errors = Vec::new();
+    for (field, input) in changes {
+        match field
+            .parse(input, today)
+            .and_then(|value| fields::set(&mut edited, *field, value))
+        {
+            Ok(()) => {}
+            Err(message) => errors.push(crate::error::FieldError::new(field.key(), message)),
+        }
+    }
+    if errors.is_empty() {
+        if let Err((field, message)) = fields::check_name(edited.kind, &edited) {
+            errors.push(crate::error::FieldError::new(field.key(), message));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    edited.display_name = display_name(
+        edited.first_name.as_deref(),
+        edited.last_name.as_deref(),
+        edited.business_name.as_deref(),
+        edited.kind,
+    );
+    Ok(edited)
+}
+
+/// The contact page's data: the contact, its neighbours in the list it was opened from, and the
+/// user's choices for the page. Counts only what the URL did not already say.
+#[server]
+pub async fn open_contact(id: Uuid, place: String) -> AppResult<ContactView> {
+    let user = crate::auth::ssr::current_user()?;
+    let place = ListPlace::from_pairs(url_pairs(&place));
+    let db = crate::state::db();
+    let contact = store::get(&db, id).await?.ok_or(AppError::NotFound)?;
+    let nav = store::nav(&db, &contact, place).await?;
+    Ok(ContactView {
+        contact,
+        nav,
+        hide_empty_fields: user.hide_empty_fields,
+    })
+}
+
+/// `a=1&b=x%20y` → `[("a", "1"), ("b", "x y")]`.
+pub fn url_pairs(qs: &str) -> Vec<(&str, String)> {
+    qs.trim_start_matches('?')
+        .split('&')
+        .filter_map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = value.replace('+', " ");
+            Some((key, urlencoding::decode(&value).ok()?.into_owned()))
+        })
+        .collect()
+}
+
+/// Saves edits made on the contact page, unless someone saved another version in the meantime.
+#[server(input = Json)]
+pub async fn update_contact(edit: ContactEdit) -> AppResult<Contact> {
+    crate::auth::ssr::current_user()?;
+    let db = crate::state::db();
+    let current = store::get(&db, edit.id).await?.ok_or(AppError::NotFound)?;
+    if current.version != edit.version {
+        return Err(AppError::Conflict(CONFLICT.into()));
+    }
+    let edited = apply_edit(&current, &edit.changes, crate::db::now().date_naive())?;
+    store::update(&db, &edited).await
+}
+
+pub const CONFLICT: &str =
+    "Someone else saved this contact after you opened it (another tab, or a \
+    teammate). Your edits are still here: load their version, check, then save again.";
+
+/// Remembers **Hide empty fields** for the signed-in user.
+#[server]
+pub async fn remember_hide_empty_fields(hide: bool) -> AppResult<()> {
+    let user = crate::auth::ssr::current_user()?;
+    crate::auth::store::set_hide_empty_fields(&crate::state::db(), user.id, hide).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -387,9 +591,13 @@ mod tests {
             sort: SortOrder::CreatedDesc,
             after: Some("abc~123".into()),
             before: None,
+            start: 50,
         };
         let qs = query.to_query_string();
-        assert_eq!(qs, "?q=rossi%20%26%20figli&sort=-created&after=abc~123");
+        assert_eq!(
+            qs,
+            "?q=rossi%20%26%20figli&sort=-created&after=abc~123&start=50"
+        );
         let pairs = qs[1..].split('&').map(|kv| {
             let (k, v) = kv.split_once('=').unwrap();
             (k, urlencoding::decode(v).unwrap().into_owned())

@@ -69,3 +69,31 @@ pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
     };
     move || general().map(|e| view! { <p class="alert" role="alert">{e.to_string()}</p> })
 }
+
+/// "1000000" → "1,000,000".
+pub fn group_thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn big_numbers_are_grouped() {
+        assert_eq!(super::group_thousands(0), "0");
+        assert_eq!(super::group_thousands(999), "999");
+        assert_eq!(super::group_thousands(1000), "1,000");
+        assert_eq!(super::group_thousands(1_000_000), "1,000,000");
+    }
+}

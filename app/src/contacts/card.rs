@@ -1,0 +1,671 @@
+//! The contact page once its data is here: header with previous/next through the list the user
+//! came from, and the card of editable fields in folders, with Hide empty fields and Search fields.
+//!
+//! Edits are kept as typed text per field until **Save**; they are checked as the user leaves a
+//! field (the same [`Field::parse`] the server runs), kept in `localStorage` so a reload or the
+//! back button never loses them, and saved before moving to the previous or next contact.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use leptos::{ev, prelude::*, task::spawn_local};
+use leptos_meta::Title;
+use leptos_router::hooks::use_navigate;
+use uuid::Uuid;
+
+use super::{
+    apply_edit,
+    fields::{Control, Field, Folder},
+    get_contact, open_contact, remember_hide_empty_fields,
+    time_zones::TIME_ZONES,
+    update_contact, Contact, ContactEdit, ContactKind, ContactView, ListPlace,
+};
+use crate::{error::AppError, ui::group_thousands};
+
+/// Contact pages fetched ahead of time (the neighbours of the one on screen), so that **Next**
+/// shows the next card at once. Entries are used once and trusted for a minute.
+#[derive(Clone, Copy)]
+pub struct PrefetchCache(StoredValue<Vec<(Uuid, String, f64, ContactView)>>);
+
+const PREFETCH_FRESH_MS: f64 = 60_000.0;
+
+impl PrefetchCache {
+    pub fn provide() {
+        provide_context(PrefetchCache(StoredValue::new(Vec::new())));
+    }
+
+    pub fn get() -> PrefetchCache {
+        use_context().unwrap_or_else(|| PrefetchCache(StoredValue::new(Vec::new())))
+    }
+
+    pub fn take(self, id: Uuid, place: &ListPlace) -> Option<ContactView> {
+        let key = place.to_query_string();
+        let now = now_ms();
+        self.0.try_update_value(|entries| {
+            entries.retain(|(_, _, at, _)| now - at < PREFETCH_FRESH_MS);
+            let i = entries
+                .iter()
+                .position(|(i, k, _, _)| *i == id && *k == key)?;
+            Some(entries.swap_remove(i).3)
+        })?
+    }
+
+    fn put(self, id: Uuid, place: &ListPlace, view: ContactView) {
+        let key = place.to_query_string();
+        let now = now_ms();
+        self.0.update_value(|entries| {
+            entries.retain(|(i, k, _, _)| !(*i == id && *k == key));
+            entries.push((id, key, now, view));
+        });
+    }
+
+    /// Forgets a contact after it changed, so no stale copy of it is shown.
+    fn forget(self, id: Uuid) {
+        self.0
+            .update_value(|entries| entries.retain(|(i, ..)| *i != id));
+    }
+
+    /// Fetches the pages one step back and one step forward, unless already here.
+    fn prefetch(self, view: &ContactView) {
+        let steps = [(view.nav.previous, false), (view.nav.next, true)];
+        for (target, forward) in steps {
+            let Some(target) = target else { continue };
+            let place = view.nav.place.step(forward);
+            let key = place.to_query_string();
+            let cached = self
+                .0
+                .with_value(|entries| entries.iter().any(|(i, k, ..)| *i == target && *k == key));
+            if cached {
+                continue;
+            }
+            spawn_local(async move {
+                if let Ok(view) = open_contact(target, key).await {
+                    self.put(target, &place, view);
+                }
+            });
+        }
+    }
+}
+
+/// Milliseconds since the epoch, by the browser's clock (0 on the server, which never caches).
+fn now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
+}
+
+/// Today's date where the user is (dates of birth may not be after it).
+fn today() -> NaiveDate {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let d = js_sys::Date::new_0();
+        NaiveDate::from_ymd_opt(d.get_full_year() as i32, d.get_month() + 1, d.get_date())
+            .unwrap_or_default()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()).date_naive()
+    }
+}
+
+/// Everything the card's controls share.
+#[derive(Clone, Copy)]
+struct Card {
+    /// The contact as last saved.
+    contact: RwSignal<Contact>,
+    /// What the user typed, per field, where it differs from the saved value.
+    drafts: RwSignal<HashMap<Field, String>>,
+    /// Per-field problems: from checking in the browser, or from the server.
+    errors: RwSignal<HashMap<Field, String>>,
+    /// A problem with the save as a whole (conflict, network…).
+    problem: RwSignal<Option<AppError>>,
+    saving: RwSignal<bool>,
+    /// "Saved", announced after a successful save until the next edit.
+    saved: RwSignal<bool>,
+    /// Some(choice) once decided; None while the page still follows the screen width (by CSS).
+    hide_empty: RwSignal<Option<bool>>,
+    filter: RwSignal<String>,
+    cache: PrefetchCache,
+}
+
+fn draft_key(id: Uuid) -> String {
+    format!("rubrica.contact-draft.{id}")
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
+}
+
+impl Card {
+    fn shown(self, field: Field) -> String {
+        self.contact.with(|c| field.shown(c))
+    }
+
+    fn value(self, field: Field) -> String {
+        self.drafts
+            .with(|d| d.get(&field).cloned())
+            .unwrap_or_else(|| self.shown(field))
+    }
+
+    fn is_empty(self, field: Field) -> bool {
+        self.value(field).trim().is_empty() && self.shown(field).is_empty()
+    }
+
+    fn edit(self, field: Field, text: String) {
+        let unchanged = text == self.shown(field);
+        self.drafts.update(|d| {
+            if unchanged {
+                d.remove(&field);
+            } else {
+                d.insert(field, text);
+            }
+        });
+        self.saved.set(false);
+        // An error already showing goes away as soon as the text is right; a new one waits for
+        // the user to leave the field.
+        if self.errors.with_untracked(|e| e.contains_key(&field)) {
+            self.check(field);
+        }
+        self.store_draft();
+    }
+
+    /// Checks one field as the server will, and shows or clears its error.
+    fn check(self, field: Field) {
+        let text = self.value(field);
+        let problem = field.parse(&text, today()).err();
+        self.errors.update(|e| match problem {
+            Some(message) => {
+                e.insert(field, message);
+            }
+            None => {
+                e.remove(&field);
+            }
+        });
+    }
+
+    fn changes(self) -> Vec<(Field, String)> {
+        self.drafts.with_untracked(|d| {
+            Field::ALL
+                .into_iter()
+                .filter_map(|f| d.get(&f).map(|text| (f, text.clone())))
+                .collect()
+        })
+    }
+
+    fn dirty(self) -> bool {
+        self.drafts.with(|d| !d.is_empty())
+    }
+
+    /// Keeps the unsaved edits where a reload or the back button can find them.
+    fn store_draft(self) {
+        let Some(storage) = local_storage() else {
+            return;
+        };
+        let (id, version) = self.contact.with_untracked(|c| (c.id, c.version));
+        let changes = self.changes();
+        if changes.is_empty() {
+            let _ = storage.remove_item(&draft_key(id));
+        } else if let Ok(json) = serde_json::to_string(&ContactEdit {
+            id,
+            version,
+            changes,
+        }) {
+            let _ = storage.set_item(&draft_key(id), &json);
+        }
+    }
+
+    /// Brings back edits left unsaved on an earlier visit. Returns whether there were any.
+    fn restore_draft(self) -> bool {
+        let id = self.contact.with_untracked(|c| c.id);
+        let Some(json) = local_storage().and_then(|s| s.get_item(&draft_key(id)).ok().flatten())
+        else {
+            return false;
+        };
+        let Ok(edit) = serde_json::from_str::<ContactEdit>(&json) else {
+            return false;
+        };
+        let mut restored = false;
+        for (field, text) in edit.changes {
+            if text != self.shown(field) {
+                self.drafts.update(|d| {
+                    d.insert(field, text);
+                });
+                restored = true;
+            }
+        }
+        restored
+    }
+
+    fn discard(self) {
+        self.drafts.set(HashMap::new());
+        self.errors.set(HashMap::new());
+        self.problem.set(None);
+        self.store_draft();
+    }
+
+    /// Saves the pending edits. `true` when nothing is left unsaved.
+    async fn save(self) -> bool {
+        let changes = self.changes();
+        if changes.is_empty() {
+            return true;
+        }
+        if self.saving.get_untracked() {
+            return false;
+        }
+        let contact = self.contact.get_untracked();
+        if let Err(e) = apply_edit(&contact, &changes, today()) {
+            self.show_error(e);
+            return false;
+        }
+        self.saving.set(true);
+        let result = update_contact(ContactEdit {
+            id: contact.id,
+            version: contact.version,
+            changes,
+        })
+        .await;
+        self.saving.set(false);
+        match result {
+            Ok(saved) => {
+                self.cache.forget(saved.id);
+                self.contact.set(saved);
+                self.discard();
+                self.saved.set(true);
+                true
+            }
+            Err(e) => {
+                self.show_error(e);
+                false
+            }
+        }
+    }
+
+    fn show_error(self, error: AppError) {
+        match error {
+            AppError::Invalid(list) => {
+                let mut first = None;
+                self.errors.update(|errors| {
+                    for e in list {
+                        if let Some(field) = Field::ALL.into_iter().find(|f| f.key() == e.field) {
+                            first = first.or(Some(field));
+                            errors.insert(field, e.message);
+                        }
+                    }
+                });
+                // Take the user to the first field to fix.
+                if let Some(field) = first {
+                    if let Some(el) = document().get_element_by_id(&control_id(field)) {
+                        use wasm_bindgen::JsCast;
+                        if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                            let _ = el.focus();
+                        }
+                    }
+                }
+                self.problem.set(None);
+            }
+            other => self.problem.set(Some(other)),
+        }
+    }
+
+    /// After a conflict: shows the version someone else saved, keeping this user's edits on top.
+    async fn load_latest(self) {
+        let id = self.contact.with_untracked(|c| c.id);
+        match get_contact(id).await {
+            Ok(latest) => {
+                self.contact.set(latest);
+                let drafts = self.drafts.get_untracked();
+                self.drafts.set(
+                    drafts
+                        .into_iter()
+                        .filter(|(f, text)| *text != self.shown(*f))
+                        .collect(),
+                );
+                self.problem.set(None);
+                self.store_draft();
+            }
+            Err(e) => self.problem.set(Some(e)),
+        }
+    }
+
+    fn row_hidden(self, field: Field) -> bool {
+        let filter = self.filter.with(|f| f.trim().to_lowercase());
+        if !filter.is_empty() && !field.label().to_lowercase().contains(&filter) {
+            return true;
+        }
+        self.hide_empty.get() == Some(true) && self.is_empty(field)
+    }
+}
+
+fn control_id(field: Field) -> String {
+    format!("field-{}", field.key())
+}
+
+/// Whether focus is in a place where typed letters are text, not shortcuts.
+fn typing_in(target: Option<web_sys::EventTarget>) -> bool {
+    use wasm_bindgen::JsCast;
+    let Some(el) = target.and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) else {
+        return false;
+    };
+    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.is_content_editable()
+}
+
+#[component]
+pub fn ContactScreen(view: ContactView) -> impl IntoView {
+    let cache = PrefetchCache::get();
+    let ContactView {
+        contact,
+        nav,
+        hide_empty_fields,
+    } = view.clone();
+    let card = Card {
+        contact: RwSignal::new(contact),
+        drafts: RwSignal::new(HashMap::new()),
+        errors: RwSignal::new(HashMap::new()),
+        problem: RwSignal::new(None),
+        saving: RwSignal::new(false),
+        saved: RwSignal::new(false),
+        hide_empty: RwSignal::new(hide_empty_fields),
+        filter: RwSignal::new(String::new()),
+        cache,
+    };
+    let restored = RwSignal::new(false);
+
+    // In the browser only: the width decides Hide empty fields when the user never chose, edits
+    // left unsaved come back, and the neighbours are fetched ahead.
+    Effect::new(move |_| {
+        untrack(|| {
+            if card.hide_empty.get_untracked().is_none() {
+                let narrow = window()
+                    .match_media("(max-width: 640px)")
+                    .ok()
+                    .flatten()
+                    .is_some_and(|m| m.matches());
+                card.hide_empty.set(Some(narrow));
+            }
+            restored.set(card.restore_draft());
+            cache.prefetch(&view);
+        })
+    });
+
+    let navigate = use_navigate();
+    let go = {
+        let nav = nav.clone();
+        move |forward: bool| {
+            let target = if forward { nav.next } else { nav.previous };
+            let Some(target) = target else { return };
+            let url = format!(
+                "/contacts/{target}{}",
+                nav.place.step(forward).to_query_string()
+            );
+            let navigate = navigate.clone();
+            spawn_local(async move {
+                // Unsaved edits are saved first; if they can't be, the user stays to fix them.
+                if card.save().await {
+                    navigate(&url, Default::default());
+                }
+            });
+        }
+    };
+    // Cloned into each handler rather than stored: the router's navigate function may not be
+    // shared across threads, and the server renders this component on any of them.
+    let (go_previous, go_next) = (go.clone(), go.clone());
+
+    // j / k step through the list, except while typing; Ctrl+S / ⌘S saves.
+    let keys = window_event_listener(ev::keydown, move |ev| {
+        if ev.default_prevented() || ev.alt_key() {
+            return;
+        }
+        let key = ev.key();
+        if (ev.ctrl_key() || ev.meta_key()) && key == "s" {
+            ev.prevent_default();
+            spawn_local(async move {
+                card.save().await;
+            });
+            return;
+        }
+        if ev.ctrl_key() || ev.meta_key() || typing_in(ev.target()) {
+            return;
+        }
+        match key.as_str() {
+            "j" => go(true),
+            "k" => go(false),
+            _ => {}
+        }
+    });
+    // Leaving the site (reload, closing the tab) with unsaved edits asks first; the edits are in
+    // localStorage anyway.
+    let unload = window_event_listener(ev::beforeunload, move |ev| {
+        if card.drafts.with_untracked(|d| !d.is_empty()) {
+            ev.prevent_default();
+        }
+    });
+    on_cleanup(move || {
+        keys.remove();
+        unload.remove();
+    });
+
+    let place = nav.place.clone();
+    let position = match (place.pos, place.of) {
+        (Some(pos), Some(of)) => format!(
+            "{} of {}{}",
+            group_thousands(pos as i64),
+            group_thousands(of.count as i64),
+            if of.at_least { "+" } else { "" }
+        ),
+        (None, Some(of)) => format!(
+            "{}{} in this list",
+            group_thousands(of.count as i64),
+            if of.at_least { "+" } else { "" }
+        ),
+        _ => String::new(),
+    };
+    let (has_previous, has_next) = (nav.previous.is_some(), nav.next.is_some());
+    let title = format!(
+        "{} · Rubrica",
+        card.contact.with_untracked(|c| c.display_name.clone())
+    );
+
+    view! {
+        <Title text=title/>
+        <header class="contact-head">
+            <div class="stepper">
+                <button type="button" disabled=!has_previous aria-keyshortcuts="k"
+                    on:click=move |_| go_previous(false)>
+                    <span aria-hidden="true">"‹ "</span>"Previous"
+                    <span class="visually-hidden">" contact"</span>
+                </button>
+                <p class="position" role="status">{position}</p>
+                <button type="button" disabled=!has_next aria-keyshortcuts="j"
+                    on:click=move |_| go_next(true)>
+                    "Next"<span class="visually-hidden">" contact"</span>
+                    <span aria-hidden="true">" ›"</span>
+                </button>
+            </div>
+            <h1>{move || card.contact.with(|c| c.display_name.clone())}</h1>
+            <ContactMeta card/>
+        </header>
+        <CardView card restored/>
+    }
+}
+
+#[component]
+fn ContactMeta(card: Card) -> impl IntoView {
+    let when = |t: chrono::DateTime<chrono::Utc>| t.format("%d/%m/%Y %H:%M UTC").to_string();
+    move || {
+        card.contact.with(|c| {
+            let company = c
+                .business_name
+                .clone()
+                .filter(|_| c.kind == ContactKind::Person);
+            view! {
+                <p class="meta">
+                    <span class="kind">{c.kind.label()}</span>
+                    {company.map(|name| view! { <span>{name}</span> })}
+                </p>
+                <dl class="record">
+                    <div><dt>"Created at"</dt><dd>{when(c.created_at)}</dd></div>
+                    <div><dt>"Updated at"</dt><dd>{when(c.updated_at)}</dd></div>
+                    <div><dt>"Email subscription"</dt><dd>{subscription_label(&c.email_subscription)}</dd></div>
+                </dl>
+            }
+        })
+    }
+}
+
+fn subscription_label(status: &str) -> &'static str {
+    match status {
+        "subscribed" => "Subscribed",
+        "unsubscribed" => "Unsubscribed",
+        _ => "Unknown",
+    }
+}
+
+#[component]
+fn CardView(card: Card, restored: RwSignal<bool>) -> impl IntoView {
+    let on_hide_empty = move |ev: ev::Event| {
+        let hide = event_target_checked(&ev);
+        card.hide_empty.set(Some(hide));
+        spawn_local(async move {
+            // A preference that fails to save is not worth interrupting the user for.
+            let _ = remember_hide_empty_fields(hide).await;
+        });
+    };
+    let folders = Folder::ALL
+        .into_iter()
+        .map(|folder| {
+            let heading = format!("folder-{folder:?}").to_lowercase();
+            let labelled_by = heading.clone();
+            let all_hidden = move || folder.fields().all(|f| card.row_hidden(f));
+            view! {
+                <section class="folder" role="group" aria-labelledby=labelled_by
+                    hidden=all_hidden>
+                    <h2 id=heading>{folder.label()}</h2>
+                    {folder.fields().map(|field| view! { <FieldRow field card/> }).collect_view()}
+                </section>
+            }
+        })
+        .collect_view();
+    let nothing_matches = move || {
+        Field::ALL.into_iter().all(|f| card.row_hidden(f))
+            && card.filter.with(|f| !f.trim().is_empty())
+    };
+    let save = move |_| {
+        spawn_local(async move {
+            card.save().await;
+        });
+    };
+    let load_latest = move |_| spawn_local(card.load_latest());
+    let pending = move || card.drafts.with(|d| d.len());
+    view! {
+        <div class="card-tools">
+            <label class="check">
+                <input type="checkbox" checked={card.hide_empty.get_untracked() == Some(true)}
+                    prop:checked=move || card.hide_empty.get() == Some(true)
+                    on:change=on_hide_empty/>
+                "Hide empty fields"
+            </label>
+            <input type="search" class="field-search" aria-label="Search fields"
+                placeholder="Search fields"
+                on:input=move |ev| card.filter.set(event_target_value(&ev))/>
+        </div>
+        <datalist id="time-zones">
+            {TIME_ZONES.iter().map(|zone| view! { <option value=*zone></option> }).collect_view()}
+        </datalist>
+        <div class="card" class:hide-auto=move || card.hide_empty.get().is_none()>
+            {folders}
+            {move || nothing_matches().then(|| view! { <p class="empty-state">"No field matches your search."</p> })}
+        </div>
+        <div class="save-bar" hidden=move || !card.dirty() && card.problem.with(Option::is_none)>
+            {move || restored.get().then(|| view! {
+                <p class="note">"Your unsaved changes from before are back."</p>
+            })}
+            {move || card.problem.get().map(|e| {
+                let conflict = matches!(e, AppError::Conflict(_));
+                view! {
+                    <div class="alert" role="alert">
+                        <p>{e.to_string()}</p>
+                        {conflict.then(|| view! {
+                            <button type="button" on:click=load_latest>"Load their version"</button>
+                        })}
+                    </div>
+                }
+            })}
+            <p class="pending">{move || match pending() {
+                0 => String::new(),
+                1 => "1 unsaved change".to_string(),
+                n => format!("{n} unsaved changes"),
+            }}</p>
+            <button type="button" on:click=move |_| { card.discard(); restored.set(false); }>"Discard"</button>
+            <button type="button" class="primary" on:click=save
+                disabled=move || card.saving.get()>
+                {move || if card.saving.get() { "Saving…" } else { "Save" }}
+            </button>
+        </div>
+        <p class="save-status" role="status">{move || card.saved.get().then_some("Saved")}</p>
+    }
+}
+
+#[component]
+fn FieldRow(field: Field, card: Card) -> impl IntoView {
+    let id = control_id(field);
+    let error_id = format!("{id}-error");
+    let value = move || card.value(field);
+    let error = move || card.errors.with(|e| e.get(&field).cloned());
+    let invalid = move || error().map(|_| "true");
+    let described_by = {
+        let error_id = error_id.clone();
+        move || error().map(|_| error_id.clone())
+    };
+    let on_input = move |ev: ev::Event| card.edit(field, event_target_value(&ev));
+    let on_change = move |_| card.check(field);
+    let control = match field.control() {
+        Control::Choice(options) => view! {
+            <select id=id.clone() name=field.key() prop:value=value
+                aria-invalid=invalid aria-describedby=described_by
+                on:change=move |ev| { card.edit(field, event_target_value(&ev)); card.check(field); }>
+                <option value="">"—"</option>
+                {options
+                    .iter()
+                    .map(|(stored, label)| {
+                        view! {
+                            <option value=*stored selected=move || value() == *stored>{*label}</option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        }
+        .into_any(),
+        control => {
+            let (input_type, input_mode, autocomplete, placeholder) = match control {
+                Control::Email => ("email", None, "off", None),
+                Control::Tel => ("tel", None, "off", None),
+                Control::Url => ("url", None, "off", None),
+                Control::Date => ("text", Some("numeric"), "off", Some("dd/mm/yyyy")),
+                _ => ("text", None, "off", None),
+            };
+            let list = (control == Control::TimeZone).then_some("time-zones");
+            view! {
+                <input id=id.clone() name=field.key() type=input_type inputmode=input_mode
+                    autocomplete=autocomplete placeholder=placeholder list=list
+                    value=card.value(field) prop:value=value
+                    aria-invalid=invalid aria-describedby=described_by
+                    on:input=on_input on:change=on_change/>
+            }
+            .into_any()
+        }
+    };
+    view! {
+        <div class="field-row" class:empty=move || card.is_empty(field)
+            class:edited=move || card.drafts.with(|d| d.contains_key(&field))
+            hidden=move || card.row_hidden(field)>
+            <label for=id>{field.label()}</label>
+            {control}
+            {move || error().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
+        </div>
+    }
+}
