@@ -2,6 +2,9 @@
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Debug builds explain a panic in the console; release builds abort at once, without the
+    // messages (see build.sh).
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(app::App);
     // Marks the page as interactive, so browser tests (and the curious) can tell when the

@@ -127,6 +127,33 @@ app_test!(guessing_passwords_is_slowed_down_per_email, |app| {
 });
 
 app_test!(
+    signing_in_often_with_the_right_password_is_never_slowed,
+    |app| {
+        app.set_up_admin(&browser()).await;
+        let wrong = app.sign_in(&browser(), ADMIN_EMAIL, "a typo").await;
+        assert_eq!(wrong.status(), 401);
+        // Phones, laptops and tabs: more sign-ins than the guessing allowance, all of them right.
+        for attempt in 1..=15 {
+            let response = app.sign_in(&browser(), ADMIN_EMAIL, ADMIN_PASSWORD).await;
+            assert!(
+                session_cookie(&response).is_some(),
+                "sign-in number {attempt} gets a session"
+            );
+        }
+        // A success clears the failures: ten more guesses are wrong, not refused.
+        for attempt in 1..=10 {
+            let response = app
+                .sign_in(&browser(), ADMIN_EMAIL, &format!("guess number {attempt}"))
+                .await;
+            assert_eq!(response.status(), 401, "guess {attempt} is simply wrong");
+        }
+        let refused = app.sign_in(&browser(), ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(refused.status(), 429, "the eleventh failure in a row waits");
+        app.stop().await;
+    }
+);
+
+app_test!(
     every_server_function_but_sign_in_refuses_a_caller_without_a_session,
     |app| {
         app.set_up_admin(&browser()).await;

@@ -13,6 +13,7 @@ use cookie::{Cookie, SameSite};
 use leptos::{prelude::*, server_fn::ServerFn};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::{store, CurrentUser, Login, Setup};
@@ -108,35 +109,82 @@ async fn delete_session(db: &Db, hash: &[u8]) -> AppResult<()> {
     Ok(())
 }
 
-/// Slows password guessing: per email address, 10 sign-in attempts at once, then one every 90
-/// seconds. Kept in memory, so per instance; the same answer whether or not the email exists.
-pub struct SignInThrottle(governor::DefaultKeyedRateLimiter<String>);
+/// Slows password guessing: per email address, 10 failed sign-ins are allowed at once, then one
+/// more every 90 seconds; a successful sign-in clears the count. Only failures count, so people who
+/// sign in often (several devices, a test suite) are never slowed. Kept in memory, so per
+/// instance; the same answer whether or not the email exists.
+#[derive(Default)]
+pub struct SignInThrottle(std::sync::Mutex<HashMap<String, Failures>>);
 
-impl Default for SignInThrottle {
-    fn default() -> Self {
-        let quota = governor::Quota::with_period(std::time::Duration::from_secs(90))
-            .expect("a non-zero period")
-            .allow_burst(std::num::NonZeroU32::new(10).expect("non-zero"));
-        SignInThrottle(governor::RateLimiter::keyed(quota))
+/// Failed attempts for one email as a token bucket: `spent` tokens out of [`SignInThrottle::BURST`],
+/// as of `at`; one token comes back every [`SignInThrottle::REFILL`].
+#[derive(Debug, Clone, Copy)]
+struct Failures {
+    spent: f64,
+    at: std::time::Instant,
+}
+
+impl Failures {
+    fn spent_now(&self, now: std::time::Instant) -> f64 {
+        let refilled =
+            now.duration_since(self.at).as_secs_f64() / SignInThrottle::REFILL.as_secs_f64();
+        (self.spent - refilled).max(0.0)
     }
 }
 
 impl std::fmt::Debug for SignInThrottle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SignInThrottle({} emails)", self.0.len())
+        let emails = self.0.lock().map(|m| m.len()).unwrap_or(0);
+        write!(f, "SignInThrottle({emails} emails)")
     }
 }
 
 impl SignInThrottle {
-    /// Counts one attempt for `email`; refuses it when there were too many lately.
-    pub fn attempt(&self, email: &str) -> AppResult<()> {
-        // Forget emails whose attempts are long past, so the map stays small.
-        if self.0.len() > 10_000 {
-            self.0.retain_recent();
-        }
+    const BURST: f64 = 10.0;
+    const REFILL: std::time::Duration = std::time::Duration::from_secs(90);
+
+    fn key(email: &str) -> String {
+        email.trim().to_lowercase()
+    }
+
+    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, Failures>> {
+        // A panic while holding the lock leaves nothing half-written worth refusing over.
         self.0
-            .check_key(&email.trim().to_lowercase())
-            .map_err(|_| AppError::TooManyAttempts)
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Refuses a sign-in for `email` while its failures are used up; called before the password
+    /// is checked, so a guesser learns nothing once refused.
+    pub fn check(&self, email: &str) -> AppResult<()> {
+        let now = std::time::Instant::now();
+        match self.failures().get(&Self::key(email)) {
+            Some(f) if f.spent_now(now) > Self::BURST - 1.0 => Err(AppError::TooManyAttempts),
+            _ => Ok(()),
+        }
+    }
+
+    /// Counts a failed sign-in for `email`.
+    pub fn failed(&self, email: &str) {
+        let now = std::time::Instant::now();
+        let mut failures = self.failures();
+        // Forget emails whose failures have all refilled, so the map stays small.
+        if failures.len() > 10_000 {
+            failures.retain(|_, f| f.spent_now(now) > 0.0);
+        }
+        let entry = failures.entry(Self::key(email)).or_insert(Failures {
+            spent: 0.0,
+            at: now,
+        });
+        *entry = Failures {
+            spent: entry.spent_now(now) + 1.0,
+            at: now,
+        };
+    }
+
+    /// A successful sign-in: the email starts afresh.
+    pub fn succeeded(&self, email: &str) {
+        self.failures().remove(&Self::key(email));
     }
 }
 

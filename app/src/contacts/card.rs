@@ -489,7 +489,152 @@ pub fn ContactScreen(view: ContactView) -> impl IntoView {
             <h1>{move || card.contact.with(|c| c.display_name.clone())}</h1>
             <ContactMeta card/>
         </header>
-        <CardView card restored/>
+        <Panes card restored/>
+    }
+}
+
+/// The three parts of the contact page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pane {
+    Details,
+    Conversation,
+    History,
+}
+
+impl Pane {
+    const ALL: [Pane; 3] = [Pane::Details, Pane::Conversation, Pane::History];
+
+    fn label(self) -> &'static str {
+        match self {
+            Pane::Details => "Details",
+            Pane::Conversation => "Conversation",
+            Pane::History => "History",
+        }
+    }
+
+    fn id(self) -> &'static str {
+        match self {
+            Pane::Details => "pane-details",
+            Pane::Conversation => "pane-conversation",
+            Pane::History => "pane-history",
+        }
+    }
+
+    fn tab_id(self) -> &'static str {
+        match self {
+            Pane::Details => "tab-details",
+            Pane::Conversation => "tab-conversation",
+            Pane::History => "tab-history",
+        }
+    }
+}
+
+const NARROW: &str = "(max-width: 640px)";
+
+fn is_narrow() -> bool {
+    window()
+        .match_media(NARROW)
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches())
+}
+
+/// Card, conversation and history side by side on a wide screen; tabs on a phone. The server
+/// renders the wide layout (it can't know the width) and CSS shows only the card on a phone until
+/// the page's code turns the three into tabs.
+#[component]
+fn Panes(card: Card, restored: RwSignal<bool>) -> impl IntoView {
+    let narrow = RwSignal::new(false);
+    let selected = RwSignal::new(Pane::Details);
+    Effect::new(move |_| narrow.set(is_narrow()));
+    let resize = window_event_listener(ev::resize, move |_| {
+        let now = is_narrow();
+        if now != narrow.get_untracked() {
+            narrow.set(now);
+        }
+    });
+    on_cleanup(move || resize.remove());
+
+    let select = move |pane: Pane, focus: bool| {
+        selected.set(pane);
+        if focus {
+            if let Some(el) = document().get_element_by_id(pane.tab_id()) {
+                use wasm_bindgen::JsCast;
+                if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = el.focus();
+                }
+            }
+        }
+    };
+    // Arrow keys, Home and End move between tabs, as in every tab widget.
+    let on_key = move |ev: ev::KeyboardEvent| {
+        let i = Pane::ALL
+            .iter()
+            .position(|p| *p == selected.get_untracked())
+            .unwrap_or(0);
+        let next = match ev.key().as_str() {
+            "ArrowRight" => (i + 1) % 3,
+            "ArrowLeft" => (i + 2) % 3,
+            "Home" => 0,
+            "End" => 2,
+            _ => return,
+        };
+        ev.prevent_default();
+        select(Pane::ALL[next], true);
+    };
+    let tabs = move || {
+        narrow.get().then(|| {
+            view! {
+                <div class="pane-tabs" role="tablist" aria-label="Contact sections" on:keydown=on_key>
+                    {Pane::ALL
+                        .into_iter()
+                        .map(|pane| {
+                            let is_selected = move || selected.get() == pane;
+                            view! {
+                                <button type="button" role="tab" id=pane.tab_id()
+                                    aria-controls=pane.id()
+                                    aria-selected=move || if is_selected() { "true" } else { "false" }
+                                    tabindex=move || if is_selected() { "0" } else { "-1" }
+                                    on:click=move |_| select(pane, false)>
+                                    {pane.label()}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+            }
+        })
+    };
+    let hidden = move |pane: Pane| narrow.get() && selected.get() != pane;
+    let role = move |region: &'static str| if narrow.get() { "tabpanel" } else { region };
+    let labelled_by = move |pane: Pane| narrow.get().then_some(pane.tab_id());
+    let named = move |pane: Pane| (!narrow.get()).then_some(pane.label());
+    view! {
+        {tabs}
+        <div class="contact-layout" class:tabbed=move || narrow.get()>
+            <div class="pane pane-details" id=Pane::Details.id()
+                role=move || narrow.get().then_some("tabpanel")
+                aria-labelledby=move || labelled_by(Pane::Details)
+                hidden=move || hidden(Pane::Details)>
+                <CardView card restored/>
+            </div>
+            <section class="pane pane-conversation" id=Pane::Conversation.id()
+                role=move || role("region")
+                aria-label=move || named(Pane::Conversation)
+                aria-labelledby=move || labelled_by(Pane::Conversation)
+                hidden=move || hidden(Pane::Conversation)>
+                <h2>"Conversation"</h2>
+                <p class="placeholder">"No messages with this contact yet."</p>
+            </section>
+            <section class="pane pane-history" id=Pane::History.id()
+                role=move || role("region")
+                aria-label=move || named(Pane::History)
+                aria-labelledby=move || labelled_by(Pane::History)
+                hidden=move || hidden(Pane::History)>
+                <h2>"History"</h2>
+                <p class="placeholder">"Nothing has happened with this contact yet."</p>
+            </section>
+        </div>
     }
 }
 
