@@ -1,6 +1,7 @@
 // Rubrica's browser tests: Debian's Chromium (never a downloaded browser), one worker, against a
 // release build that ../test.sh starts on BASE_URL with a fresh database.
 import { defineConfig } from "@playwright/test";
+import { chromiumArgs, chromiumPath } from "./chromium";
 
 export default defineConfig({
   testDir: "./tests",
@@ -23,17 +24,8 @@ export default defineConfig({
       use: {
         browserName: "chromium",
         launchOptions: {
-          executablePath: "/usr/bin/chromium",
-          args: [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-          ],
+          executablePath: chromiumPath,
+          args: chromiumArgs,
         },
       },
     },

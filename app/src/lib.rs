@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod contacts;
 pub mod error;
+pub mod resource;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
@@ -69,7 +70,7 @@ pub fn App() -> impl IntoView {
 /// The frame of every signed-in page: navigation, who is signed in, and the page itself.
 #[component]
 fn Workspace() -> impl IntoView {
-    let user = Resource::new(|| (), |_| me());
+    let user = resource::json_resource(|| (), |_| me());
     crate::contacts::PrefetchCache::provide();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>

@@ -2,6 +2,7 @@
 // widths, and Lighthouse (mobile) scores the contact page's accessibility 100.
 import { test, expect, type Page } from "@playwright/test";
 import AxeBuilder from "@axe-core/playwright";
+import { chromiumArgs, chromiumPath } from "../chromium";
 import { open, signInAsAdmin } from "./fixtures";
 
 async function contactPage(page: Page): Promise<string> {
@@ -74,17 +75,8 @@ test("Lighthouse scores the contact page's accessibility 100 on a phone", async 
   const { launch } = await import("chrome-launcher");
   const lighthouse = (await import("lighthouse")).default;
   const chrome = await launch({
-    chromePath: "/usr/bin/chromium",
-    chromeFlags: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    chromePath: chromiumPath,
+    chromeFlags: chromiumArgs,
   });
   try {
     const result = await lighthouse(url, {

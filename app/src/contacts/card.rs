@@ -226,7 +226,7 @@ impl Card {
         else {
             return false;
         };
-        let Ok(edit) = serde_json::from_str::<ContactEdit>(&json) else {
+        let Ok(edit) = serde_json::from_slice::<ContactEdit>(json.as_bytes()) else {
             return false;
         };
         let mut restored = false;
@@ -609,6 +609,19 @@ fn Panes(card: Card, restored: RwSignal<bool>) -> impl IntoView {
     let role = move |region: &'static str| if narrow.get() { "tabpanel" } else { region };
     let labelled_by = move |pane: Pane| narrow.get().then_some(pane.tab_id());
     let named = move |pane: Pane| (!narrow.get()).then_some(pane.label());
+    // Conversation and History: regions beside the card, tab panels on a phone.
+    let side_pane = move |pane: Pane, empty: &'static str| {
+        view! {
+            <section class=format!("pane {}", pane.id()) id=pane.id()
+                role=move || role("region")
+                aria-label=move || named(pane)
+                aria-labelledby=move || labelled_by(pane)
+                hidden=move || hidden(pane)>
+                <h2>{pane.label()}</h2>
+                <p class="placeholder">{empty}</p>
+            </section>
+        }
+    };
     view! {
         {tabs}
         <div class="contact-layout" class:tabbed=move || narrow.get()>
@@ -618,22 +631,8 @@ fn Panes(card: Card, restored: RwSignal<bool>) -> impl IntoView {
                 hidden=move || hidden(Pane::Details)>
                 <CardView card restored/>
             </div>
-            <section class="pane pane-conversation" id=Pane::Conversation.id()
-                role=move || role("region")
-                aria-label=move || named(Pane::Conversation)
-                aria-labelledby=move || labelled_by(Pane::Conversation)
-                hidden=move || hidden(Pane::Conversation)>
-                <h2>"Conversation"</h2>
-                <p class="placeholder">"No messages with this contact yet."</p>
-            </section>
-            <section class="pane pane-history" id=Pane::History.id()
-                role=move || role("region")
-                aria-label=move || named(Pane::History)
-                aria-labelledby=move || labelled_by(Pane::History)
-                hidden=move || hidden(Pane::History)>
-                <h2>"History"</h2>
-                <p class="placeholder">"Nothing has happened with this contact yet."</p>
-            </section>
+            {side_pane(Pane::Conversation, "No messages with this contact yet.")}
+            {side_pane(Pane::History, "Nothing has happened with this contact yet.")}
         </div>
     }
 }

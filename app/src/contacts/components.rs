@@ -15,6 +15,7 @@ use super::{
 };
 use crate::{
     error::AppError,
+    resource::json_resource,
     ui::{action_error, group_thousands, FormAlert, TextField},
 };
 
@@ -29,7 +30,7 @@ pub fn ContactsPage() -> impl IntoView {
                 .filter_map(|key| map.get(key).map(|value| (key, value))),
         )
     });
-    let page = Resource::new(
+    let page = json_resource(
         move || list_query.get(),
         |query| {
             list_contacts(
@@ -242,7 +243,7 @@ pub fn ContactPage() -> impl IntoView {
     });
     let place = Memo::new(move |_| ListPlace::from_pairs(url_pairs(&location.search.read())));
     let cache = PrefetchCache::get();
-    let data = Resource::new(
+    let data = json_resource(
         move || (id.get(), place.get()),
         move |(id, place)| async move {
             let Some(id) = id else {
