@@ -12,8 +12,8 @@ echo "==> building Rubrica (release)"
 # Rebuilding std is a nightly cargo feature; RUSTC_BOOTSTRAP lets this stable toolchain use it
 # for this build only.
 export RUSTC_BOOTSTRAP=1
-export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
-cargo leptos build --release --precompress --lib-cargo-args=-Zbuild-std=std,panic_abort
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
+cargo leptos build --release --split --precompress --lib-cargo-args=-Zbuild-std=std,panic_abort
 for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do
   zopfli "$f"
 done

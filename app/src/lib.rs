@@ -3,6 +3,26 @@
 //! One folder per area of the product, each with its types, server functions, components and a
 //! server-only `store` holding its SQL. See ARCHITECTURE.md for the map.
 
+/// Declares `$route`, a lazily loaded route showing the component `$page`: its code comes in a wasm
+/// chunk of its own (`cargo leptos build --split`), fetched the first time the page is shown.
+macro_rules! lazy_page {
+    ($(#[$doc:meta])* $route:ident => $page:ident) => {
+        $(#[$doc])*
+        pub struct $route;
+
+        #[leptos_router::lazy_route]
+        impl leptos_router::LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> leptos::prelude::AnyView {
+                leptos::prelude::IntoAny::into_any(leptos::prelude::view! { <$page/> })
+            }
+        }
+    };
+}
+
 pub mod auth;
 pub mod contacts;
 pub mod error;
@@ -20,11 +40,11 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A},
-    path,
+    path, Lazy,
 };
 
-use crate::auth::{me, LoginPage, SetupPage, SignOutButton};
-use crate::contacts::{ContactPage, ContactsPage};
+use crate::auth::{me, LoginRoute, SetupRoute, SignOutButton};
+use crate::contacts::{ContactRoute, ContactsPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -55,12 +75,14 @@ pub fn App() -> impl IntoView {
         <Title text="Rubrica"/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/login") view=LoginPage/>
-                <Route path=path!("/setup") view=SetupPage/>
+                // Lazy routes come in a wasm chunk of their own (`cargo leptos build --split`),
+                // fetched when first shown: the contacts list, where people land, loads alone.
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()}/>
+                <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()}/>
                 <ParentRoute path=path!("") view=Workspace>
                     <Route path=path!("/") view=|| view! { <Redirect path="/contacts"/> }/>
                     <Route path=path!("/contacts") view=ContactsPage/>
-                    <Route path=path!("/contacts/:id") view=ContactPage/>
+                    <Route path=path!("/contacts/:id") view={Lazy::<ContactRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>

@@ -62,6 +62,14 @@ test("an admin sets up Rubrica, adds contacts, finds them and signs out", async 
   await expect(page.getByRole("link", { name: person })).toBeVisible();
   await expect(page.getByRole("link", { name: company })).toBeVisible();
   await expect(page.getByText("2 contacts match")).toBeVisible();
+  // Sorting keeps the search, and the list follows the order chosen.
+  const sort = page.getByRole("combobox", { name: "Sort" });
+  const rows = page.getByRole("list").getByRole("link");
+  await sort.selectOption({ label: "Name (Z–A)" });
+  await expect(page).toHaveURL(new RegExp(`q=${suffix}.*sort=`));
+  await expect(rows).toHaveText([person, company]);
+  await sort.selectOption({ label: "Name (A–Z)" });
+  await expect(rows).toHaveText([company, person]);
   await page.reload();
   await expect(page.getByRole("searchbox", { name: "Search contacts" })).toHaveValue(suffix);
   await expect(page.getByRole("link", { name: person })).toBeVisible();

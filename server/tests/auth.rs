@@ -237,7 +237,7 @@ app_test!(
             .await
             .unwrap();
         assert_eq!(stale.status(), 401, "the replaced session is over");
-        assert_eq!(app.call::<Me>(&tab, &[]).await.status(), 200);
+        assert_eq!(app.call_json::<Me>(&tab, &[]).await.status(), 200);
         app.stop().await;
     }
 );
@@ -245,7 +245,7 @@ app_test!(
 app_test!(signing_out_ends_the_session_on_the_server, |app| {
     let tab = browser();
     app.set_up_admin(&tab).await;
-    let me = app.call::<Me>(&tab, &[]).await;
+    let me = app.call_json::<Me>(&tab, &[]).await;
     assert_eq!(me.status(), 200);
     let user: app::auth::CurrentUser = me.json().await.unwrap();
     assert_eq!(user.email, ADMIN_EMAIL);
@@ -257,7 +257,7 @@ app_test!(signing_out_ends_the_session_on_the_server, |app| {
     assert!(session_cookie(&out).unwrap().contains("Max-Age=0"));
     let sessions: i64 = with_db!(&app.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(pool).await).unwrap();
     assert_eq!(sessions, 0);
-    assert_eq!(app.call::<Me>(&tab, &[]).await.status(), 401);
+    assert_eq!(app.call_json::<Me>(&tab, &[]).await.status(), 401);
     app.stop().await;
 });
 
@@ -266,7 +266,7 @@ app_test!(a_session_left_idle_too_long_is_over, |app| {
     app.set_up_admin(&tab).await;
     let long_ago = app::db::now() - chrono::Duration::days(8);
     with_db!(&app.db, pool => sqlx::query("UPDATE sessions SET last_seen_at = $1").bind(long_ago).execute(pool).await.map(|r| r.rows_affected())).unwrap();
-    assert_eq!(app.call::<Me>(&tab, &[]).await.status(), 401);
+    assert_eq!(app.call_json::<Me>(&tab, &[]).await.status(), 401);
     let page = app.get(&tab, "/contacts").await;
     assert_eq!(page.status(), 303);
     app.stop().await;

@@ -12,7 +12,7 @@ app_test!(a_new_person_is_created_opened_and_found_by_search, |app| {
     let tab = browser();
     app.set_up_admin(&tab).await;
     let created = app
-        .call::<CreateContact>(
+        .call_json::<CreateContact>(
             &tab,
             &[
                 ("kind", "person"),
@@ -32,7 +32,7 @@ app_test!(a_new_person_is_created_opened_and_found_by_search, |app| {
     );
 
     let opened = app
-        .call::<GetContact>(&tab, &[("id", &id.to_string())])
+        .call_json::<GetContact>(&tab, &[("id", &id.to_string())])
         .await;
     let contact: Contact = opened.json().await.unwrap();
     assert_eq!(contact.display_name, "Giulia Bianchi");
@@ -48,7 +48,7 @@ app_test!(a_new_person_is_created_opened_and_found_by_search, |app| {
     );
 
     let found: ContactListPage = app
-        .call::<ListContacts>(&tab, &[("q", "bianchi")])
+        .call_json::<ListContacts>(&tab, &[("q", "bianchi")])
         .await
         .json()
         .await
@@ -64,7 +64,7 @@ app_test!(
         let tab = browser();
         app.set_up_admin(&tab).await;
         let refused = app
-            .call::<CreateContact>(&tab, &[("kind", "company"), ("business_name", "   ")])
+            .call_json::<CreateContact>(&tab, &[("kind", "company"), ("business_name", "   ")])
             .await;
         assert_eq!(refused.status(), 422);
         assert_eq!(
@@ -75,7 +75,7 @@ app_test!(
             Some("Enter the business name.")
         );
         let list: ContactListPage = app
-            .call::<ListContacts>(&tab, &[])
+            .call_json::<ListContacts>(&tab, &[])
             .await
             .json()
             .await
@@ -83,7 +83,7 @@ app_test!(
         assert_eq!(list.total, 0);
 
         let created = app
-            .call::<CreateContact>(
+            .call_json::<CreateContact>(
                 &tab,
                 &[
                     ("kind", "company"),
@@ -100,7 +100,7 @@ app_test!(an_unknown_contact_is_not_found, |app| {
     let tab = browser();
     app.set_up_admin(&tab).await;
     let missing = app
-        .call::<GetContact>(&tab, &[("id", &uuid::Uuid::now_v7().to_string())])
+        .call_json::<GetContact>(&tab, &[("id", &uuid::Uuid::now_v7().to_string())])
         .await;
     assert_eq!(missing.status(), 404);
     assert_eq!(app_error(missing).await, AppError::NotFound);

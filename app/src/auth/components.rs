@@ -1,11 +1,20 @@
 //! Sign-in, first-run setup and sign-out screens.
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use super::{Login, Logout, Setup};
 use crate::ui::{action_error, FormAlert, TextField};
+
+lazy_page!(
+    /// Sign-in as a lazily loaded route: a signed-in user never downloads it.
+    LoginRoute => LoginPage
+);
+lazy_page!(
+    /// First-run setup as a lazily loaded route.
+    SetupRoute => SetupPage
+);
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -64,12 +73,13 @@ pub fn SetupPage() -> impl IntoView {
     }
 }
 
+/// A plain form: signing out loads the sign-in page afresh, which also drops everything the
+/// browser held of the signed-in workspace.
 #[component]
 pub fn SignOutButton() -> impl IntoView {
-    let logout = ServerAction::<Logout>::new();
     view! {
-        <ActionForm action=logout attr:class="sign-out">
+        <form method="post" action={<Logout as ServerFn>::PATH} class="sign-out">
             <button type="submit">"Sign out"</button>
-        </ActionForm>
+        </form>
     }
 }

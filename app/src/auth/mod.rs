@@ -11,9 +11,9 @@ pub mod ssr;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-pub use components::{LoginPage, SetupPage, SignOutButton};
+pub use components::{LoginRoute, SetupRoute, SignOutButton};
 
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::codec::Json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -196,7 +196,7 @@ pub async fn logout() -> AppResult<()> {
 }
 
 /// The signed-in user.
-#[server]
+#[server(input = Json)]
 pub async fn me() -> AppResult<CurrentUser> {
     ssr::current_user()
 }

@@ -682,11 +682,10 @@ fn CardView(card: Card, restored: RwSignal<bool>) -> impl IntoView {
     let folders = Folder::ALL
         .into_iter()
         .map(|folder| {
-            let heading = format!("folder-{folder:?}").to_lowercase();
-            let labelled_by = heading.clone();
+            let heading = folder.heading_id();
             let all_hidden = move || folder.fields().all(|f| card.row_hidden(f));
             view! {
-                <section class="folder" role="group" aria-labelledby=labelled_by
+                <section class="folder" role="group" aria-labelledby=heading
                     hidden=all_hidden>
                     <h2 id=heading>{folder.label()}</h2>
                     {folder.fields().map(|field| view! { <FieldRow field card/> }).collect_view()}

@@ -1,11 +1,9 @@
-//! The contacts list, the **New contact** dialog and the (read-only, for now) contact page.
+//! The contacts list, the **New contact** dialog, and the contact page's lazily loaded route and
+//! loader (the page itself is in `card.rs`).
 
 use leptos::{either::Either, html, prelude::*};
 use leptos_meta::Title;
-use leptos_router::{
-    components::Form,
-    hooks::{use_location, use_params_map, use_query_map},
-};
+use leptos_router::hooks::{use_location, use_navigate, use_params_map, use_query_map};
 use uuid::Uuid;
 
 use super::{
@@ -47,6 +45,24 @@ pub fn ContactsPage() -> impl IntoView {
             let _ = form.request_submit();
         }
     };
+    // A plain GET form (it works before the page's code has loaded); once the code runs, a search
+    // navigates on the client to the list's first page for that search and sort.
+    let navigate = use_navigate();
+    let search = move |ev: leptos::ev::SubmitEvent| {
+        let Ok(data) = web_sys::FormData::new_with_form(&event_target(&ev)) else {
+            return;
+        };
+        ev.prevent_default();
+        let query = ListQuery::from_pairs(
+            ["q", "sort"]
+                .into_iter()
+                .filter_map(|key| data.get(key).as_string().map(|value| (key, value))),
+        );
+        navigate(
+            &format!("/contacts{}", query.to_query_string()),
+            Default::default(),
+        );
+    };
 
     view! {
         <Title text="Contacts · Rubrica"/>
@@ -54,7 +70,7 @@ pub fn ContactsPage() -> impl IntoView {
             <h1>"Contacts"</h1>
             <NewContactDialog/>
         </div>
-        <Form method="GET" action="/contacts" attr:class="list-controls" attr:role="search">
+        <form method="get" action="/contacts" class="list-controls" role="search" on:submit=search>
             <input
                 type="search"
                 name="q"
@@ -80,7 +96,7 @@ pub fn ContactsPage() -> impl IntoView {
                     .collect_view()}
             </select>
             <button type="submit">"Search"</button>
-        </Form>
+        </form>
         <Transition fallback=|| view! { <p class="loading">"Loading contacts…"</p> }>
             {move || Suspend::new(async move {
                 let query = list_query.get_untracked();
@@ -185,6 +201,22 @@ fn NewContactDialog() -> impl IntoView {
             let _ = dialog.show_modal();
         }
     };
+    // The dialog needs the page's code to open at all, so its form is sent by that code, as JSON
+    // (no form-encoding library in the first bundle); the server's answer opens the new contact.
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let form = event_target::<web_sys::HtmlFormElement>(&ev);
+        let Ok(data) = web_sys::FormData::new_with_form(&form) else {
+            return;
+        };
+        let text = |name: &str| data.get(name).as_string();
+        create.dispatch(CreateContact {
+            kind: text("kind").unwrap_or_default(),
+            first_name: text("first_name"),
+            last_name: text("last_name"),
+            business_name: text("business_name"),
+        });
+    };
     let close = move |_| {
         if let Some(dialog) = dialog.get() {
             dialog.close();
@@ -194,7 +226,7 @@ fn NewContactDialog() -> impl IntoView {
         <button type="button" class="primary" on:click=open>"New contact"</button>
         <dialog node_ref=dialog class="dialog" aria-labelledby="new-contact-title">
             <h2 id="new-contact-title">"New contact"</h2>
-            <ActionForm action=create>
+            <form on:submit=submit>
                 <fieldset class="choice">
                     <legend>"Type"</legend>
                     <label>
@@ -226,10 +258,18 @@ fn NewContactDialog() -> impl IntoView {
                         "Create contact"
                     </button>
                 </div>
-            </ActionForm>
+            </form>
         </dialog>
     }
+    // Erased: the page's view type is otherwise too deep for the compiler's default limits.
+    .into_any()
 }
+
+lazy_page!(
+    /// The contact page as a lazily loaded route: its code (the card, field parsing, the
+    /// time-zone list) reaches the browser only when a contact is first opened.
+    ContactRoute => ContactPage
+);
 
 #[component]
 pub fn ContactPage() -> impl IntoView {

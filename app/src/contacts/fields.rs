@@ -28,6 +28,15 @@ impl Folder {
         }
     }
 
+    /// The id of the folder's heading in the page.
+    pub fn heading_id(self) -> &'static str {
+        match self {
+            Folder::Contact => "folder-contact",
+            Folder::GeneralInfo => "folder-generalinfo",
+            Folder::AdditionalInfo => "folder-additionalinfo",
+        }
+    }
+
     pub fn fields(self) -> impl Iterator<Item = Field> {
         Field::ALL.into_iter().filter(move |f| f.folder() == self)
     }

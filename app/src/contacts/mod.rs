@@ -9,7 +9,7 @@ pub mod store;
 pub mod time_zones;
 
 pub use card::PrefetchCache;
-pub use components::{ContactPage, ContactsPage};
+pub use components::{ContactRoute, ContactsPage};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::{prelude::*, server_fn::codec::Json};
@@ -54,7 +54,7 @@ impl TryFrom<String> for ContactKind {
     type Error = String;
 
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        ContactKind::parse(&value).ok_or_else(|| format!("unknown contact kind {value:?}"))
+        ContactKind::parse(&value).ok_or_else(|| format!("unknown contact kind “{value}”"))
     }
 }
 
@@ -181,7 +181,8 @@ impl ListQuery {
     }
 }
 
-/// One row of the contacts list.
+/// One row of the contacts list: what the list shows, nothing more (no timestamps, so the list
+/// page's wasm needs no date parsing).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactSummary {
     pub id: Uuid,
@@ -191,8 +192,6 @@ pub struct ContactSummary {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub city: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 /// One page of the list, with cursors for its neighbours.
@@ -328,7 +327,7 @@ pub fn display_name(
     }
 }
 
-#[server]
+#[server(input = Json)]
 pub async fn list_contacts(
     q: Option<String>,
     sort: Option<String>,
@@ -346,7 +345,7 @@ pub async fn list_contacts(
     store::list(&crate::state::db(), &query, PAGE_SIZE).await
 }
 
-#[server]
+#[server(input = Json)]
 pub async fn get_contact(id: Uuid) -> AppResult<Contact> {
     crate::auth::ssr::current_user()?;
     store::get(&crate::state::db(), id)
@@ -355,7 +354,7 @@ pub async fn get_contact(id: Uuid) -> AppResult<Contact> {
 }
 
 /// Creates a contact and opens its page.
-#[server]
+#[server(input = Json)]
 pub async fn create_contact(
     kind: String,
     first_name: Option<String>,
@@ -515,7 +514,7 @@ pub fn apply_edit(
 
 /// The contact page's data: the contact, its neighbours in the list it was opened from, and the
 /// user's choices for the page. Counts only what the URL did not already say.
-#[server]
+#[server(input = Json)]
 pub async fn open_contact(id: Uuid, place: String) -> AppResult<ContactView> {
     let user = crate::auth::ssr::current_user()?;
     let place = ListPlace::from_pairs(url_pairs(&place));
@@ -559,7 +558,7 @@ pub const CONFLICT: &str =
     teammate). Your edits are still here: load their version, check, then save again.";
 
 /// Remembers **Hide empty fields** for the signed-in user.
-#[server]
+#[server(input = Json)]
 pub async fn remember_hide_empty_fields(hide: bool) -> AppResult<()> {
     let user = crate::auth::ssr::current_user()?;
     crate::auth::store::set_hide_empty_fields(&crate::state::db(), user.id, hide).await

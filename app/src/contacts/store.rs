@@ -275,8 +275,6 @@ impl SummaryRow {
             email: self.email,
             phone: self.phone,
             city: self.city,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
         }
     }
 }

@@ -73,7 +73,24 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
-    /// Calls a server function the way the wasm front end does (form-encoded POST, JSON back).
+    /// Calls a server function that takes JSON, as the wasm front end does (JSON object of
+    /// string arguments, JSON back).
+    pub async fn call_json<F: ServerFn>(&self, client: &Client, args: &[(&str, &str)]) -> Response {
+        let body: serde_json::Map<String, serde_json::Value> = args
+            .iter()
+            .map(|(name, value)| (name.to_string(), (*value).into()))
+            .collect();
+        client
+            .post(self.url(F::PATH))
+            .header(header::ACCEPT, "application/json")
+            .json(&body)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// Calls a server function behind an HTML form (sign-in, setup, sign-out) the way the page
+    /// does once its code runs: form-encoded POST, JSON back.
     pub async fn call<F: ServerFn>(&self, client: &Client, args: &[(&str, &str)]) -> Response {
         client
             .post(self.url(F::PATH))
