@@ -25,7 +25,7 @@ curl -fsS -c "$dir/cookies" -H 'Accept: application/json' \
   --data-urlencode 'name=Size Check' --data-urlencode 'email=size@example.it' \
   --data-urlencode 'password=size-check-password' "$base$setup" >/dev/null
 
-curl -fsS -b "$dir/cookies" "$base/contacts" | grep -q 'Sign out' || {
+grep -q 'Sign out' <<<"$(curl -fsS -b "$dir/cookies" "$base/contacts")" || {
   echo "could not sign in to measure /contacts" >&2
   exit 1
 }
@@ -36,7 +36,7 @@ on_the_wire() { # bytes sent for $1 to a browser that accepts encoding $2
 gz_total=0
 br_total=0
 printf '%-42s %12s %12s\n' "resource" "gzip bytes" "brotli bytes"
-loader="$(cd target/site && ls pkg/__wasm_split.*.js 2>/dev/null | head -1)"
+loader="$(cd target/site && ls pkg/__wasm_split.*.js 2>/dev/null | head -1 || true)"
 for path in /contacts /pkg/rubrica.js ${loader:+"/$loader"} /pkg/rubrica.wasm /pkg/rubrica.css; do
   gz="$(on_the_wire "$path" gzip)"
   br="$(on_the_wire "$path" br)"

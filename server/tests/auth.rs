@@ -13,6 +13,7 @@ use app::{
     with_db,
 };
 use common::{app_error, browser, Backend, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD};
+use futures::future::join_all;
 use leptos::server_fn::ServerFn;
 use reqwest::header;
 
@@ -123,6 +124,40 @@ app_test!(guessing_passwords_is_slowed_down_per_email, |app| {
         .sign_in(&guesser, "someone.else@example.it", "whatever it is")
         .await;
     assert_eq!(unknown.status(), 401, "other emails are not affected");
+    app.stop().await;
+});
+
+app_test!(guesses_sent_all_at_once_get_the_same_allowance, |app| {
+    app.set_up_admin(&browser()).await;
+    let guesser = browser();
+    let guesses = (1..=16).map(|n| {
+        let (app, guesser) = (&app, &guesser);
+        async move {
+            app.sign_in(guesser, ADMIN_EMAIL, &format!("parallel guess {n}"))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let answers = join_all(guesses).await;
+    let wrong = answers.iter().filter(|s| **s == 401).count();
+    let refused = answers.iter().filter(|s| **s == 429).count();
+    assert_eq!((wrong, refused), (10, 6), "answers: {answers:?}");
+    app.stop().await;
+});
+
+app_test!(signing_out_of_an_ended_session_lands_on_sign_in, |app| {
+    app.set_up_admin(&browser()).await;
+    // A tab whose session already ended (signed out in another tab): its Sign out form still works.
+    let response = browser()
+        .post(app.url(<Logout as ServerFn>::PATH))
+        .header(header::ACCEPT, "text/html,application/xhtml+xml")
+        .form(&[("", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()[header::LOCATION], "/login");
     app.stop().await;
 });
 

@@ -161,14 +161,14 @@ pub fn safe_next(next: Option<&str>) -> String {
 #[server]
 pub async fn login(email: String, password: String, next: Option<String>) -> AppResult<()> {
     let state = crate::state::app_state();
-    state.sign_in_throttle.check(&email)?;
+    state.sign_in_throttle.attempt(&email)?;
     let user = match store::authenticate(&state.db, &email, &password).await {
         Ok(user) => user,
-        Err(AppError::WrongCredentials) => {
-            state.sign_in_throttle.failed(&email);
-            return Err(AppError::WrongCredentials);
+        Err(AppError::WrongCredentials) => return Err(AppError::WrongCredentials),
+        Err(other) => {
+            state.sign_in_throttle.not_counted(&email);
+            return Err(other);
         }
-        Err(other) => return Err(other),
     };
     state.sign_in_throttle.succeeded(&email);
     ssr::start_session(&state, user.id).await?;

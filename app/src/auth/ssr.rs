@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use uuid::Uuid;
 
-use super::{store, CurrentUser, Login, Setup};
+use super::{store, CurrentUser, Login, Logout, Setup};
 use crate::{
     db::{now, Db},
     error::{AppError, AppResult},
@@ -154,18 +154,11 @@ impl SignInThrottle {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Refuses a sign-in for `email` while its failures are used up; called before the password
-    /// is checked, so a guesser learns nothing once refused.
-    pub fn check(&self, email: &str) -> AppResult<()> {
-        let now = std::time::Instant::now();
-        match self.failures().get(&Self::key(email)) {
-            Some(f) if f.spent_now(now) > Self::BURST - 1.0 => Err(AppError::TooManyAttempts),
-            _ => Ok(()),
-        }
-    }
-
-    /// Counts a failed sign-in for `email`.
-    pub fn failed(&self, email: &str) {
+    /// Counts a sign-in attempt for `email` as a failure until it proves otherwise, or refuses it
+    /// while the failures are used up. Counting before the password is checked means guesses sent
+    /// all at once are held to the same allowance as guesses sent one by one, and a refused
+    /// guesser learns nothing (and costs no password hash).
+    pub fn attempt(&self, email: &str) -> AppResult<()> {
         let now = std::time::Instant::now();
         let mut failures = self.failures();
         // Forget emails whose failures have all refilled, so the map stays small.
@@ -176,16 +169,42 @@ impl SignInThrottle {
             spent: 0.0,
             at: now,
         });
+        let spent = entry.spent_now(now);
+        if spent > Self::BURST - 1.0 {
+            return Err(AppError::TooManyAttempts);
+        }
         *entry = Failures {
-            spent: entry.spent_now(now) + 1.0,
+            spent: spent + 1.0,
             at: now,
         };
+        Ok(())
     }
 
     /// A successful sign-in: the email starts afresh.
     pub fn succeeded(&self, email: &str) {
         self.failures().remove(&Self::key(email));
     }
+
+    /// An attempt that ended for another reason than a wrong password (the database was down)
+    /// gives its count back.
+    pub fn not_counted(&self, email: &str) {
+        let now = std::time::Instant::now();
+        if let Some(entry) = self.failures().get_mut(&Self::key(email)) {
+            *entry = Failures {
+                spent: (entry.spent_now(now) - 1.0).max(0.0),
+                at: now,
+            };
+        }
+    }
+}
+
+/// Whether the request comes from a page navigation (a form posted without the page's code)
+/// rather than from code expecting JSON.
+fn accepts_html(req: &Request) -> bool {
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"))
 }
 
 /// Which pages and server functions need no session.
@@ -218,6 +237,11 @@ pub async fn session_layer(
     let is_api = path.starts_with("/api/");
 
     if signed_in.is_none() && !is_public_path(&path) {
+        // Sign out is a plain form: from a tab whose session already ended (signed out elsewhere,
+        // idle too long) it simply lands on the sign-in page, which is what the user wanted.
+        if path == <Logout as ServerFn>::PATH && accepts_html(&req) {
+            return Redirect::to("/login").into_response();
+        }
         if is_api {
             return error_response(AppError::Unauthorized);
         }
