@@ -355,7 +355,13 @@ fn typing_in(target: Option<web_sys::EventTarget>) -> bool {
 }
 
 #[component]
-pub fn ContactScreen(view: ContactView) -> impl IntoView {
+pub fn ContactScreen(
+    view: ContactView,
+    /// The contact and list the URL asks for: when they change (Next, Previous, back, forward),
+    /// their data is swapped into this screen rather than building a new one.
+    #[prop(into)]
+    target: Signal<(Option<Uuid>, ListPlace)>,
+) -> impl IntoView {
     let cache = PrefetchCache::get();
     let ContactView {
         contact,
@@ -373,6 +379,7 @@ pub fn ContactScreen(view: ContactView) -> impl IntoView {
         filter: RwSignal::new(String::new()),
         cache,
     };
+    let nav = RwSignal::new(nav);
     let restored = RwSignal::new(false);
 
     // In the browser only: the width decides Hide empty fields when the user never chose, edits
@@ -392,10 +399,49 @@ pub fn ContactScreen(view: ContactView) -> impl IntoView {
         })
     });
 
+    // Another contact of the list: from the prefetched pages when they have it, else from the
+    // server; the card on screen takes its data (what the user typed was saved before leaving).
+    let show = move |view: ContactView| {
+        card.contact.set(view.contact.clone());
+        nav.set(view.nav.clone());
+        card.drafts.set(HashMap::new());
+        card.errors.set(HashMap::new());
+        card.problem.set(None);
+        card.saved.set(false);
+        restored.set(card.restore_draft());
+        cache.prefetch(&view);
+    };
+    Effect::new(move |shown: Option<(Option<Uuid>, ListPlace)>| {
+        let wanted = target.get();
+        let on_screen = (
+            Some(card.contact.with_untracked(|c| c.id)),
+            nav.with_untracked(|n| n.place.clone()),
+        );
+        if shown.is_some() && wanted != on_screen {
+            if let (Some(id), place) = wanted.clone() {
+                spawn_local(async move {
+                    let found = match cache.take(id, &place) {
+                        Some(view) => Ok(view),
+                        None => open_contact(id, place.to_query_string()).await,
+                    };
+                    // Only if the user is still asking for it.
+                    if target.get_untracked() != (Some(id), place) {
+                        return;
+                    }
+                    match found {
+                        Ok(view) => show(view),
+                        Err(e) => card.problem.set(Some(e)),
+                    }
+                });
+            }
+        }
+        wanted
+    });
+
     let navigate = use_navigate();
     let go = {
-        let nav = nav.clone();
         move |forward: bool| {
+            let nav = nav.get_untracked();
             let target = if forward { nav.next } else { nav.previous };
             let Some(target) = target else { return };
             let url = format!(
@@ -449,38 +495,40 @@ pub fn ContactScreen(view: ContactView) -> impl IntoView {
         unload.remove();
     });
 
-    let place = nav.place.clone();
-    let position = match (place.pos, place.of) {
-        (Some(pos), Some(of)) => format!(
-            "{} of {}{}",
-            group_thousands(pos as i64),
-            group_thousands(of.count as i64),
-            if of.at_least { "+" } else { "" }
-        ),
-        (None, Some(of)) => format!(
-            "{}{} in this list",
-            group_thousands(of.count as i64),
-            if of.at_least { "+" } else { "" }
-        ),
-        _ => String::new(),
+    let position = move || {
+        nav.with(|nav| match (nav.place.pos, nav.place.of) {
+            (Some(pos), Some(of)) => format!(
+                "{} of {}{}",
+                group_thousands(pos as i64),
+                group_thousands(of.count as i64),
+                if of.at_least { "+" } else { "" }
+            ),
+            (None, Some(of)) => format!(
+                "{}{} in this list",
+                group_thousands(of.count as i64),
+                if of.at_least { "+" } else { "" }
+            ),
+            _ => String::new(),
+        })
     };
-    let (has_previous, has_next) = (nav.previous.is_some(), nav.next.is_some());
-    let title = format!(
-        "{} · Rubrica",
-        card.contact.with_untracked(|c| c.display_name.clone())
-    );
+    let has_previous = move || nav.with(|n| n.previous.is_some());
+    let has_next = move || nav.with(|n| n.next.is_some());
+    let title = move || {
+        card.contact
+            .with(|c| format!("{} · Rubrica", c.display_name))
+    };
 
     view! {
         <Title text=title/>
         <header class="contact-head">
             <div class="stepper">
-                <button type="button" disabled=!has_previous aria-keyshortcuts="k"
+                <button type="button" disabled=move || !has_previous() aria-keyshortcuts="k"
                     on:click=move |_| go_previous(false)>
                     <span aria-hidden="true">"‹ "</span>"Previous"
                     <span class="visually-hidden">" contact"</span>
                 </button>
                 <p class="position" role="status">{position}</p>
-                <button type="button" disabled=!has_next aria-keyshortcuts="j"
+                <button type="button" disabled=move || !has_next() aria-keyshortcuts="j"
                     on:click=move |_| go_next(true)>
                     "Next"<span class="visually-hidden">" contact"</span>
                     <span aria-hidden="true">" ›"</span>

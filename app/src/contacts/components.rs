@@ -283,31 +283,52 @@ pub fn ContactPage() -> impl IntoView {
     });
     let place = Memo::new(move |_| ListPlace::from_pairs(url_pairs(&location.search.read())));
     let cache = PrefetchCache::get();
+    // The page's first contact, rendered on the server and hydrated; after that the contact
+    // screen follows the URL itself (see `ContactScreen`'s `target`). Only a page that found
+    // nothing fetches again when the URL changes.
     let data = json_resource(
-        move || (id.get(), place.get()),
-        move |(id, place)| async move {
-            let Some(id) = id else {
-                return Err(AppError::NotFound);
-            };
-            match cache.take(id, &place) {
-                Some(view) => Ok(view),
-                None => open_contact(id, place.to_query_string()).await,
+        || (),
+        move |_| {
+            let (id, place) = (id.get_untracked(), place.get_untracked());
+            async move {
+                let Some(id) = id else {
+                    return Err(AppError::NotFound);
+                };
+                match cache.take(id, &place) {
+                    Some(view) => Ok(view),
+                    None => open_contact(id, place.to_query_string()).await,
+                }
             }
         },
     );
+    let target = Signal::derive(move || (id.get(), place.get()));
+    let retry_on_change = move || {
+        Effect::new(move |first: Option<()>| {
+            target.track();
+            if first.is_some() {
+                data.refetch();
+            }
+        });
+    };
     let back = move || format!("/contacts{}", place.read().list.to_query_string());
     view! {
         <p class="back"><a href=back>"← Contacts"</a></p>
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(view) => Either::Left(view! { <ContactScreen view/> }),
-                    Err(AppError::NotFound) => Either::Right(view! {
-                        <Title text="Not found · Rubrica"/>
-                        <h1>"Contact not found"</h1>
-                        <p>"It may have been deleted, or the link is wrong."</p>
-                    }.into_any()),
-                    Err(e) => Either::Right(view! { <p class="alert" role="alert">{e.to_string()}</p> }.into_any()),
+                    Ok(view) => Either::Left(view! { <ContactScreen view target/> }),
+                    Err(e) => {
+                        retry_on_change();
+                        Either::Right(match e {
+                            AppError::NotFound => view! {
+                                <Title text="Not found · Rubrica"/>
+                                <h1>"Contact not found"</h1>
+                                <p>"It may have been deleted, or the link is wrong."</p>
+                            }
+                            .into_any(),
+                            e => view! { <p class="alert" role="alert">{e.to_string()}</p> }.into_any(),
+                        })
+                    }
                 }
             })}
         </Transition>
