@@ -38,7 +38,16 @@ impl PrefetchCache {
         use_context().unwrap_or_else(|| PrefetchCache(StoredValue::new(Vec::new())))
     }
 
-    pub fn take(self, id: Uuid, place: &ListPlace) -> Option<ContactView> {
+    /// The contact page's data for `id` in the list `place`: from the pages fetched ahead when
+    /// they have it, else from the server.
+    pub async fn open(self, id: Uuid, place: ListPlace) -> Result<ContactView, AppError> {
+        match self.take(id, &place) {
+            Some(view) => Ok(view),
+            None => open_contact(id, place.to_query_string()).await,
+        }
+    }
+
+    fn take(self, id: Uuid, place: &ListPlace) -> Option<ContactView> {
         let key = place.to_query_string();
         let now = now_ms();
         self.0.try_update_value(|entries| {
@@ -382,25 +391,24 @@ pub fn ContactScreen(
     let nav = RwSignal::new(nav);
     let restored = RwSignal::new(false);
 
-    // In the browser only: the width decides Hide empty fields when the user never chose, edits
-    // left unsaved come back, and the neighbours are fetched ahead.
+    // Edits left unsaved on an earlier visit come back, and the neighbours are fetched ahead.
+    let arrived = move |view: &ContactView| {
+        restored.set(card.restore_draft());
+        cache.prefetch(view);
+    };
+    // In the browser only: the width decides Hide empty fields when the user never chose.
     Effect::new(move |_| {
         untrack(|| {
             if card.hide_empty.get_untracked().is_none() {
-                let narrow = window()
-                    .match_media("(max-width: 640px)")
-                    .ok()
-                    .flatten()
-                    .is_some_and(|m| m.matches());
-                card.hide_empty.set(Some(narrow));
+                card.hide_empty.set(Some(is_narrow()));
             }
-            restored.set(card.restore_draft());
-            cache.prefetch(&view);
+            arrived(&view);
         })
     });
 
     // Another contact of the list: from the prefetched pages when they have it, else from the
-    // server; the card on screen takes its data (what the user typed was saved before leaving).
+    // server. The card on screen takes its data; edits left on the one before are saved (Next,
+    // Previous) or kept in localStorage (back, forward) for its next visit.
     let show = move |view: ContactView| {
         card.contact.set(view.contact.clone());
         nav.set(view.nav.clone());
@@ -408,8 +416,7 @@ pub fn ContactScreen(
         card.errors.set(HashMap::new());
         card.problem.set(None);
         card.saved.set(false);
-        restored.set(card.restore_draft());
-        cache.prefetch(&view);
+        arrived(&view);
     };
     Effect::new(move |shown: Option<(Option<Uuid>, ListPlace)>| {
         let wanted = target.get();
@@ -420,10 +427,7 @@ pub fn ContactScreen(
         if shown.is_some() && wanted != on_screen {
             if let (Some(id), place) = wanted.clone() {
                 spawn_local(async move {
-                    let found = match cache.take(id, &place) {
-                        Some(view) => Ok(view),
-                        None => open_contact(id, place.to_query_string()).await,
-                    };
+                    let found = cache.open(id, place.clone()).await;
                     // Only if the user is still asking for it.
                     if target.get_untracked() != (Some(id), place) {
                         return;

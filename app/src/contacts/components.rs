@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use super::{
     card::{ContactScreen, PrefetchCache},
-    list_contacts, open_contact, url_pairs, ContactKind, ContactListPage, CreateContact, ListPlace,
-    ListQuery, ListTotal, SortOrder, PAGE_SIZE,
+    list_contacts, url_pairs, ContactKind, ContactListPage, CreateContact, ListPlace, ListQuery,
+    ListTotal, SortOrder, PAGE_SIZE,
 };
 use crate::{
     error::AppError,
@@ -294,10 +294,7 @@ pub fn ContactPage() -> impl IntoView {
                 let Some(id) = id else {
                     return Err(AppError::NotFound);
                 };
-                match cache.take(id, &place) {
-                    Some(view) => Ok(view),
-                    None => open_contact(id, place.to_query_string()).await,
-                }
+                cache.open(id, place).await
             }
         },
     );
