@@ -11,68 +11,231 @@ use leptos::server_fn::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::Locale;
+
 /// A problem with one input, shown next to the control named by `field`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     /// The form field's `name` (e.g. `"email"`).
     pub field: String,
-    pub message: String,
+    pub problem: Problem,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn new(field: impl Into<String>, problem: Problem) -> Self {
         Self {
             field: field.into(),
-            message: message.into(),
+            problem,
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+/// What is wrong with a value someone typed. Typed rather than a sentence, so the browser words it
+/// in the page's language whichever side found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Problem {
+    EmailMissing,
+    EmailNoAt,
+    EmailInvalid,
+    EmailTaken,
+    PasswordTooShort { min: usize },
+    /// Longer than `max` characters.
+    TooLong { max: usize },
+    NameMissing,
+    PhoneInvalid,
+    PhoneNotItalian,
+    WebsiteInvalid,
+    WebsiteScheme,
+    DateFormat,
+    NotOnCalendar { day: u32, month: u32, year: u32 },
+    BornInFuture,
+    BornBefore1900,
+    NotInList,
+    TimeZoneUnknown,
+    /// A person is left with neither first nor last name.
+    PersonWithoutName,
+    /// A company is left without its business name.
+    CompanyWithoutName,
+    KindMissing,
+}
+
+impl Problem {
+    pub fn text(&self, l: Locale) -> String {
+        use Problem::*;
+        let text = match self {
+            EmailMissing => l.t("Enter an email address.", "Inserisci un indirizzo email."),
+            EmailNoAt => l.t(
+                "An email address needs an @, like name@example.com.",
+                "Un indirizzo email contiene una @, come nome@esempio.it.",
+            ),
+            EmailInvalid => l.t(
+                "Enter a valid email address, like name@example.com.",
+                "Inserisci un indirizzo email valido, come nome@esempio.it.",
+            ),
+            EmailTaken => l.t(
+                "A user with this email already exists.",
+                "Esiste già un utente con questa email.",
+            ),
+            PasswordTooShort { min } => {
+                return match l {
+                    Locale::En => format!("Use at least {min} characters for the password."),
+                    Locale::It => format!("La password deve avere almeno {min} caratteri."),
+                }
+            }
+            TooLong { max } => {
+                return match l {
+                    Locale::En => format!("Keep it under {max} characters."),
+                    Locale::It => format!("Non superare i {max} caratteri."),
+                }
+            }
+            NameMissing => l.t("Enter your name.", "Inserisci il tuo nome."),
+            PhoneInvalid => l.t(
+                "Enter a phone number, like 347 123 4567 or +44 20 7946 0958.",
+                "Inserisci un numero di telefono, come 347 123 4567 o +44 20 7946 0958.",
+            ),
+            PhoneNotItalian => l.t(
+                "That is not an Italian number: start with 0 or 3, or add the country code (+…).",
+                "Non è un numero italiano: deve iniziare con 0 o 3, oppure aggiungi il prefisso internazionale (+…).",
+            ),
+            WebsiteInvalid => l.t(
+                "Enter a web address, like www.example.it.",
+                "Inserisci un indirizzo web, come www.esempio.it.",
+            ),
+            WebsiteScheme => l.t(
+                "Only http:// and https:// addresses can be opened from here.",
+                "Da qui si possono aprire solo indirizzi http:// e https://.",
+            ),
+            DateFormat => l.t(
+                "Enter the date as dd/mm/yyyy, like 24/05/1987.",
+                "Scrivi la data come gg/mm/aaaa, per esempio 24/05/1987.",
+            ),
+            NotOnCalendar { day, month, year } => {
+                return match l {
+                    Locale::En => {
+                        format!("{day:02}/{month:02}/{year} is not a date on the calendar.")
+                    }
+                    Locale::It => format!("Il {day:02}/{month:02}/{year} non esiste."),
+                }
+            }
+            BornInFuture => l.t(
+                "A date of birth can't be in the future.",
+                "La data di nascita non può essere nel futuro.",
+            ),
+            BornBefore1900 => l.t(
+                "Enter a date of birth after 1900.",
+                "Inserisci una data di nascita successiva al 1900.",
+            ),
+            NotInList => l.t(
+                "Choose one of the options in the list.",
+                "Scegli una delle opzioni dell'elenco.",
+            ),
+            TimeZoneUnknown => l.t(
+                "Choose a time zone from the list, like Europe/Rome.",
+                "Scegli un fuso orario dall'elenco, come Europe/Rome.",
+            ),
+            PersonWithoutName => l.t(
+                "A person needs a first name or a last name.",
+                "Una persona deve avere un nome o un cognome.",
+            ),
+            CompanyWithoutName => l.t(
+                "A company needs its business name.",
+                "Un'azienda deve avere il nome dell'azienda.",
+            ),
+            KindMissing => l.t("Choose person or company.", "Scegli persona o azienda."),
+        };
+        text.to_string()
+    }
+}
+
+/// In English, for the command line and logs.
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Locale::En))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AppError {
-    #[error("Please sign in to continue.")]
     Unauthorized,
-    #[error("You are not allowed to do that.")]
     Forbidden,
-    #[error("Not found.")]
     NotFound,
     /// Deliberately the same for an unknown email and a wrong password.
-    #[error("Wrong email or password.")]
     WrongCredentials,
-    #[error("Too many sign-in attempts for this email. Wait a few minutes, then try again.")]
     TooManyAttempts,
-    #[error("{}", summary(.0))]
     Invalid(Vec<FieldError>),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("Something went wrong on the server. Please try again.")]
+    /// Someone saved the record after this user opened it.
+    Conflict,
+    /// First-run setup, when the workspace already has its admin.
+    AlreadySetUp,
     Internal,
     /// The request never got a proper answer (network down, server restarting…).
-    #[error("Could not reach the server: {0}")]
     Transport(String),
 }
 
-fn summary(errors: &[FieldError]) -> String {
-    match errors {
-        [one] => one.message.clone(),
-        _ => "Please correct the highlighted fields.".to_string(),
-    }
-}
-
 impl AppError {
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        AppError::Invalid(vec![FieldError::new(field, message)])
+    pub fn invalid(field: impl Into<String>, problem: Problem) -> Self {
+        AppError::Invalid(vec![FieldError::new(field, problem)])
     }
 
-    /// The message for one field, if this error is about it.
-    pub fn field_message(&self, field: &str) -> Option<String> {
+    /// The problem with one field, if this error is about it.
+    pub fn field_problem(&self, field: &str) -> Option<Problem> {
         match self {
             AppError::Invalid(errors) => errors
                 .iter()
                 .find(|e| e.field == field)
-                .map(|e| e.message.clone()),
+                .map(|e| e.problem.clone()),
             _ => None,
         }
+    }
+
+    /// The error as the user reads it, in their language.
+    pub fn message(&self, l: Locale) -> String {
+        let text = match self {
+            AppError::Unauthorized => {
+                l.t("Please sign in to continue.", "Accedi per continuare.")
+            }
+            AppError::Forbidden => l.t(
+                "You are not allowed to do that.",
+                "Non hai il permesso di farlo.",
+            ),
+            AppError::NotFound => l.t("Not found.", "Non trovato."),
+            AppError::WrongCredentials => {
+                l.t("Wrong email or password.", "Email o password errata.")
+            }
+            AppError::TooManyAttempts => l.t(
+                "Too many sign-in attempts for this email. Wait a few minutes, then try again.",
+                "Troppi tentativi di accesso per questa email. Attendi qualche minuto e riprova.",
+            ),
+            AppError::Invalid(errors) => match errors.as_slice() {
+                [one] => return one.problem.text(l),
+                _ => l.t(
+                    "Please correct the highlighted fields.",
+                    "Correggi i campi evidenziati.",
+                ),
+            },
+            AppError::Conflict => l.t(
+                "Someone else saved this contact after you opened it (another tab, or a \
+                 teammate). Your edits are still here: load their version, check, then save again.",
+                "Qualcun altro ha salvato questo contatto dopo che lo hai aperto (un'altra scheda \
+                 o un collega). Le tue modifiche sono ancora qui: carica la sua versione, \
+                 controlla e salva di nuovo.",
+            ),
+            AppError::AlreadySetUp => l.t(
+                "Rubrica is already set up. Sign in instead.",
+                "Rubrica è già configurata. Accedi.",
+            ),
+            AppError::Internal => l.t(
+                "Something went wrong on the server. Please try again.",
+                "Si è verificato un errore sul server. Riprova.",
+            ),
+            AppError::Transport(detail) => {
+                return match l {
+                    Locale::En => format!("Could not reach the server: {detail}"),
+                    Locale::It => format!("Impossibile raggiungere il server: {detail}"),
+                }
+            }
+        };
+        text.to_string()
     }
 
     #[cfg(feature = "ssr")]
@@ -83,12 +246,21 @@ impl AppError {
             AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict | AppError::AlreadySetUp => StatusCode::CONFLICT,
             AppError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal | AppError::Transport(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
+
+/// In English, for logs and tests; pages use [`AppError::message`].
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message(Locale::En))
+    }
+}
+
+impl std::error::Error for AppError {}
 
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;

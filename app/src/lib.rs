@@ -26,6 +26,7 @@ macro_rules! lazy_page {
 pub mod auth;
 pub mod contacts;
 pub mod error;
+pub mod i18n;
 pub mod resource;
 pub mod ui;
 
@@ -43,14 +44,16 @@ use leptos_router::{
     path, Lazy,
 };
 
-use crate::auth::{me, LoginRoute, SetupRoute, SignOutButton};
+use crate::auth::{me, LanguageSwitch, LoginRoute, SetupRoute, SignOutButton};
+use crate::i18n::{provide_locale, use_locale};
 use crate::contacts::{ContactRoute, ContactsPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let lang = i18n::request_locale().tag();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=lang>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
@@ -70,6 +73,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_locale();
     view! {
         <Stylesheet id="leptos" href="/pkg/rubrica.css"/>
         <Title text="Rubrica"/>
@@ -94,12 +98,13 @@ pub fn App() -> impl IntoView {
 fn Workspace() -> impl IntoView {
     let user = resource::json_resource(|| (), |_| me());
     crate::contacts::PrefetchCache::provide();
+    let l = use_locale();
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main">{l.t("Skip to content", "Vai al contenuto")}</a>
         <header class="topbar">
-            <nav aria-label="Main">
+            <nav aria-label=l.t("Main", "Principale")>
                 <A href="/contacts" attr:class="brand">"Rubrica"</A>
-                <A href="/contacts">"Contacts"</A>
+                <A href="/contacts">{l.t("Contacts", "Contatti")}</A>
             </nav>
             <div class="account">
                 <Transition>
@@ -107,6 +112,7 @@ fn Workspace() -> impl IntoView {
                         user.await.ok().map(|u| view! { <span class="user-name">{u.name}</span> })
                     })}
                 </Transition>
+                <LanguageSwitch/>
                 <SignOutButton/>
             </div>
         </header>
@@ -122,11 +128,12 @@ fn NotFound() -> impl IntoView {
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
+    let l = use_locale();
     view! {
-        <Title text="Not found · Rubrica"/>
+        <Title text=l.t("Not found · Rubrica", "Non trovata · Rubrica")/>
         <main id="main" class="not-found">
-            <h1>"Page not found"</h1>
-            <p><a href="/contacts">"Go to your contacts"</a></p>
+            <h1>{l.t("Page not found", "Pagina non trovata")}</h1>
+            <p><a href="/contacts">{l.t("Go to your contacts", "Vai ai tuoi contatti")}</a></p>
         </main>
     }
 }

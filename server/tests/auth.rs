@@ -64,7 +64,7 @@ app_test!(
             )
             .await;
         assert_eq!(again.status(), 409);
-        assert!(matches!(app_error(again).await, AppError::Conflict(_)));
+        assert!(matches!(app_error(again).await, AppError::AlreadySetUp));
         let to_login = app.get(&intruder, "/setup").await;
         assert_eq!(to_login.status(), 303);
         assert_eq!(to_login.headers()[header::LOCATION], "/login");
@@ -83,7 +83,7 @@ app_test!(setup_explains_every_bad_field, |app| {
     let error = app_error(response).await;
     for field in ["name", "email", "password"] {
         assert!(
-            error.field_message(field).is_some(),
+            error.field_problem(field).is_some(),
             "{field} should have a message"
         );
     }

@@ -4,7 +4,7 @@ mod common;
 
 use app::{
     contacts::{Contact, ContactListPage, CreateContact, GetContact, ListContacts},
-    error::AppError,
+    error::{AppError, Problem},
 };
 use common::{app_error, browser};
 
@@ -68,11 +68,8 @@ app_test!(
             .await;
         assert_eq!(refused.status(), 422);
         assert_eq!(
-            app_error(refused)
-                .await
-                .field_message("business_name")
-                .as_deref(),
-            Some("Enter the business name.")
+            app_error(refused).await.field_problem("business_name"),
+            Some(Problem::CompanyWithoutName)
         );
         let list: ContactListPage = app
             .call_json::<ListContacts>(&tab, &[])

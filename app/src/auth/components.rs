@@ -2,10 +2,13 @@
 
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_location, use_query_map};
 
-use super::{Login, Logout, Setup};
-use crate::ui::{action_error, FormAlert, TextField};
+use super::{Login, Logout, SetLocale, Setup};
+use crate::{
+    i18n::{use_locale, Locale},
+    ui::{action_error, FormAlert, TextField},
+};
 
 lazy_page!(
     /// Sign-in as a lazily loaded route: a signed-in user never downloads it.
@@ -22,21 +25,22 @@ pub fn LoginPage() -> impl IntoView {
     let error = action_error(login);
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_default();
+    let l = use_locale();
     view! {
-        <Title text="Sign in · Rubrica"/>
+        <Title text=l.t("Sign in · Rubrica", "Accedi · Rubrica")/>
         <main class="auth-page">
             <div class="auth-card">
                 <p class="brand" aria-hidden="true">"Rubrica"</p>
-                <h1>"Sign in"</h1>
+                <h1>{l.t("Sign in", "Accedi")}</h1>
                 <ActionForm action=login>
                     <input type="hidden" name="next" value=next/>
                     <TextField label="Email" name="email" id="login-email" input_type="email"
                         autocomplete="username" required=true autofocus=true error/>
-                    <TextField label="Password" name="password" id="login-password"
+                    <TextField label=l.t("Password", "Password") name="password" id="login-password"
                         input_type="password" autocomplete="current-password" required=true error/>
                     <FormAlert error/>
                     <button type="submit" class="primary" disabled=move || login.pending().get()>
-                        "Sign in"
+                        {l.t("Sign in", "Accedi")}
                     </button>
                 </ActionForm>
             </div>
@@ -48,24 +52,30 @@ pub fn LoginPage() -> impl IntoView {
 pub fn SetupPage() -> impl IntoView {
     let setup = ServerAction::<Setup>::new();
     let error = action_error(setup);
+    let l = use_locale();
     view! {
-        <Title text="Set up Rubrica"/>
+        <Title text=l.t("Set up Rubrica", "Configura Rubrica")/>
         <main class="auth-page">
             <div class="auth-card">
                 <p class="brand" aria-hidden="true">"Rubrica"</p>
-                <h1>"Welcome to Rubrica"</h1>
-                <p class="hint">"Create the first administrator of this workspace."</p>
+                <h1>{l.t("Welcome to Rubrica", "Benvenuto in Rubrica")}</h1>
+                <p class="hint">
+                    {l.t(
+                        "Create the first administrator of this workspace.",
+                        "Crea il primo amministratore di questo spazio di lavoro.",
+                    )}
+                </p>
                 <ActionForm action=setup>
-                    <TextField label="Name" name="name" id="setup-name" autocomplete="name"
+                    <TextField label=l.t("Name", "Nome") name="name" id="setup-name" autocomplete="name"
                         required=true autofocus=true error/>
                     <TextField label="Email" name="email" id="setup-email" input_type="email"
                         autocomplete="username" required=true error/>
-                    <TextField label="Password" name="password" id="setup-password"
+                    <TextField label=l.t("Password", "Password") name="password" id="setup-password"
                         input_type="password" autocomplete="new-password" required=true error/>
-                    <p class="hint">"At least 10 characters."</p>
+                    <p class="hint">{l.t("At least 10 characters.", "Almeno 10 caratteri.")}</p>
                     <FormAlert error/>
                     <button type="submit" class="primary" disabled=move || setup.pending().get()>
-                        "Create admin"
+                        {l.t("Create admin", "Crea amministratore")}
                     </button>
                 </ActionForm>
             </div>
@@ -77,9 +87,31 @@ pub fn SetupPage() -> impl IntoView {
 /// browser held of the signed-in workspace.
 #[component]
 pub fn SignOutButton() -> impl IntoView {
+    let l = use_locale();
     view! {
         <form method="post" action={<Logout as ServerFn>::PATH} class="sign-out">
-            <button type="submit">"Sign out"</button>
+            <button type="submit">{l.t("Sign out", "Esci")}</button>
+        </form>
+    }
+}
+
+/// Switches to the other language: a plain form, like sign-out, because the whole page is then
+/// loaded again in the new language; the choice is saved for the user on every device. The
+/// button reads in the language it switches to (`lang` tells screen readers how to say it).
+#[component]
+pub fn LanguageSwitch() -> impl IntoView {
+    let other = match use_locale() {
+        Locale::It => Locale::En,
+        Locale::En => Locale::It,
+    };
+    let location = use_location();
+    let here = move || format!("{}{}", location.pathname.get(), location.search.get());
+    view! {
+        <form method="post" action={<SetLocale as ServerFn>::PATH} class="language">
+            <input type="hidden" name="next" value=here/>
+            <button type="submit" name="locale" value=other.tag() lang=other.tag()>
+                {other.name()}
+            </button>
         </form>
     }
 }

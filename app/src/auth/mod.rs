@@ -11,13 +11,16 @@ pub mod ssr;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-pub use components::{LoginRoute, SetupRoute, SignOutButton};
+pub use components::{LanguageSwitch, LoginRoute, SetupRoute, SignOutButton};
 
 use leptos::{prelude::*, server_fn::codec::Json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult, FieldError};
+use crate::{
+    error::{AppError, AppResult, FieldError, Problem},
+    i18n::Locale,
+};
 
 /// The signed-in user, as the browser may see them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,6 +31,8 @@ pub struct CurrentUser {
     pub is_admin: bool,
     /// The user's choice for the contact page's **Hide empty fields**, if they made one.
     pub hide_empty_fields: Option<bool>,
+    /// The language the user chose, if they did (else their browser's is used).
+    pub locale: Option<Locale>,
 }
 
 /// A syntactically valid email address, trimmed and lower-cased.
@@ -35,17 +40,17 @@ pub struct CurrentUser {
 pub struct Email(String);
 
 impl Email {
-    pub fn parse(input: &str) -> Result<Email, String> {
+    pub fn parse(input: &str) -> Result<Email, Problem> {
         let trimmed = input.trim();
         if trimmed.is_empty() {
-            return Err("Enter an email address.".into());
+            return Err(Problem::EmailMissing);
         }
         if trimmed.len() > 254 {
-            return Err("That email address is too long.".into());
+            return Err(Problem::TooLong { max: 254 });
         }
         let (local, domain) = trimmed
             .rsplit_once('@')
-            .ok_or_else(|| "An email address needs an @, like name@example.com.".to_string())?;
+            .ok_or(Problem::EmailNoAt)?;
         let valid_domain = domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')
@@ -58,7 +63,7 @@ impl Email {
             && !local.contains(char::is_whitespace)
             && !local.contains(['@', '<', '>', '(', ')', ',', ';', ':', '"', '[', ']', '\\']);
         if !valid_local || !valid_domain {
-            return Err("Enter a valid email address, like name@example.com.".into());
+            return Err(Problem::EmailInvalid);
         }
         Ok(Email(trimmed.to_lowercase()))
     }
@@ -76,15 +81,16 @@ impl NewPassword {
     pub const MIN_CHARS: usize = 10;
     const MAX_BYTES: usize = 1024;
 
-    pub fn parse(input: &str) -> Result<NewPassword, String> {
+    pub fn parse(input: &str) -> Result<NewPassword, Problem> {
         if input.chars().count() < Self::MIN_CHARS {
-            return Err(format!(
-                "Use at least {} characters for the password.",
-                Self::MIN_CHARS
-            ));
+            return Err(Problem::PasswordTooShort {
+                min: Self::MIN_CHARS,
+            });
         }
         if input.len() > Self::MAX_BYTES {
-            return Err("That password is too long.".into());
+            return Err(Problem::TooLong {
+                max: Self::MAX_BYTES,
+            });
         }
         Ok(NewPassword(input.to_string()))
     }
@@ -101,13 +107,13 @@ impl std::fmt::Debug for NewPassword {
 }
 
 /// A person's display name for a user account.
-pub fn parse_user_name(input: &str) -> Result<String, String> {
+pub fn parse_user_name(input: &str) -> Result<String, Problem> {
     let name = input.trim();
     if name.is_empty() {
-        return Err("Enter your name.".into());
+        return Err(Problem::NameMissing);
     }
     if name.chars().count() > 200 {
-        return Err("That name is too long (200 characters at most).".into());
+        return Err(Problem::TooLong { max: 200 });
     }
     Ok(name.to_string())
 }
@@ -139,7 +145,7 @@ impl NewAdmin {
                     ("password", password.err()),
                 ]
                 .into_iter()
-                .filter_map(|(field, e)| e.map(|message| FieldError::new(field, message)))
+                .filter_map(|(field, e)| e.map(|problem| FieldError::new(field, problem)))
                 .collect();
                 Err(AppError::Invalid(errors))
             }
@@ -195,6 +201,17 @@ pub async fn logout() -> AppResult<()> {
     Ok(())
 }
 
+/// Switches the signed-in user's language, then reloads the page they were on (`next`) in it.
+#[server]
+pub async fn set_locale(locale: String, next: Option<String>) -> AppResult<()> {
+    let user = ssr::current_user()?;
+    let locale =
+        Locale::parse(&locale).ok_or_else(|| AppError::invalid("locale", Problem::NotInList))?;
+    store::set_locale(&crate::state::db(), user.id, locale).await?;
+    leptos_axum::redirect(&safe_next(next.as_deref()));
+    Ok(())
+}
+
 /// The signed-in user.
 #[server(input = Json)]
 pub async fn me() -> AppResult<CurrentUser> {
@@ -229,9 +246,9 @@ mod tests {
     #[test]
     fn setup_reports_every_bad_field_at_once() {
         let err = NewAdmin::parse(" ", "not-an-email", "short").unwrap_err();
-        assert!(err.field_message("name").is_some());
-        assert!(err.field_message("email").is_some());
-        assert!(err.field_message("password").is_some());
+        assert!(err.field_problem("name").is_some());
+        assert!(err.field_problem("email").is_some());
+        assert!(err.field_problem("password").is_some());
     }
 
     #[test]

@@ -20,6 +20,7 @@ use super::{store, CurrentUser, Login, Logout, Setup};
 use crate::{
     db::{now, Db},
     error::{AppError, AppResult},
+    i18n::Locale,
     state::AppState,
     with_db,
 };
@@ -61,6 +62,7 @@ struct SessionRow {
     email: String,
     is_admin: bool,
     hide_empty_fields: Option<bool>,
+    locale: Option<String>,
     last_seen_at: chrono::DateTime<chrono::Utc>,
 }
 
@@ -68,7 +70,7 @@ struct SessionRow {
 async fn resolve(state: &AppState, token: &str) -> AppResult<Option<SignedIn>> {
     let hash = token_hash(token);
     let row: Option<SessionRow> = with_db!(&state.db, pool => sqlx::query_as(
-        "SELECT u.id AS user_id, u.name, u.email, u.is_admin, u.hide_empty_fields, s.last_seen_at \
+        "SELECT u.id AS user_id, u.name, u.email, u.is_admin, u.hide_empty_fields, u.locale, s.last_seen_at \
          FROM sessions s JOIN users u ON u.id = s.user_id \
          WHERE s.token_hash = $1 AND u.disabled_at IS NULL",
     )
@@ -96,6 +98,7 @@ async fn resolve(state: &AppState, token: &str) -> AppResult<Option<SignedIn>> {
             email: row.email,
             is_admin: row.is_admin,
             hide_empty_fields: row.hide_empty_fields,
+            locale: row.locale.as_deref().and_then(Locale::parse),
         },
         token_hash: hash,
     }))
@@ -265,6 +268,18 @@ pub async fn session_layer(
         _ => {}
     }
 
+    // The page's language: the user's choice, else the browser's, else Italian.
+    let locale = signed_in
+        .as_ref()
+        .and_then(|s| s.user.locale)
+        .or_else(|| {
+            req.headers()
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Locale::from_accept_language)
+        })
+        .unwrap_or_default();
+    req.extensions_mut().insert(locale);
     req.extensions_mut().insert(Auth(signed_in));
     let mut response = next.run(req).await;
     // Pages and answers show personal data: never let a shared cache keep them.

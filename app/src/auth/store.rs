@@ -11,7 +11,8 @@ use uuid::Uuid;
 use super::{CurrentUser, Email, NewAdmin, NewPassword};
 use crate::{
     db::{new_id, now, Db},
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Problem},
+    i18n::Locale,
     with_db,
 };
 
@@ -67,6 +68,7 @@ struct CredentialRow {
     email: String,
     is_admin: bool,
     hide_empty_fields: Option<bool>,
+    locale: Option<String>,
     password_hash: String,
     disabled: bool,
 }
@@ -77,7 +79,7 @@ struct CredentialRow {
 pub async fn authenticate(db: &Db, email: &str, password: &str) -> AppResult<CurrentUser> {
     let email = email.trim().to_lowercase();
     let row: Option<CredentialRow> = with_db!(db, pool => sqlx::query_as(
-        "SELECT id, name, email, is_admin, hide_empty_fields, password_hash, disabled_at IS NOT NULL AS disabled \
+        "SELECT id, name, email, is_admin, hide_empty_fields, locale, password_hash, disabled_at IS NOT NULL AS disabled \
          FROM users WHERE email = $1",
     )
     .bind(&email)
@@ -92,6 +94,7 @@ pub async fn authenticate(db: &Db, email: &str, password: &str) -> AppResult<Cur
             email: row.email,
             is_admin: row.is_admin,
             hide_empty_fields: row.hide_empty_fields,
+            locale: row.locale.as_deref().and_then(Locale::parse),
         }),
         _ => Err(AppError::WrongCredentials),
     }
@@ -101,6 +104,16 @@ pub async fn authenticate(db: &Db, email: &str, password: &str) -> AppResult<Cur
 pub async fn set_hide_empty_fields(db: &Db, user_id: Uuid, hide: bool) -> AppResult<()> {
     with_db!(db, pool => sqlx::query("UPDATE users SET hide_empty_fields = $1 WHERE id = $2")
         .bind(hide)
+        .bind(user_id)
+        .execute(pool)
+        .await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Remembers the language the user chose.
+pub async fn set_locale(db: &Db, user_id: Uuid, locale: Locale) -> AppResult<()> {
+    with_db!(db, pool => sqlx::query("UPDATE users SET locale = $1 WHERE id = $2")
+        .bind(locale.tag())
         .bind(user_id)
         .execute(pool)
         .await.map(|r| r.rows_affected()))?;
@@ -185,13 +198,8 @@ async fn insert_user(
     match result {
         Ok(()) => Ok(id),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => match claim {
-            Claim::FirstAdmin => Err(AppError::Conflict(
-                "Rubrica is already set up. Sign in instead.".into(),
-            )),
-            Claim::Operator => Err(AppError::invalid(
-                "email",
-                "A user with this email already exists.",
-            )),
+            Claim::FirstAdmin => Err(AppError::AlreadySetUp),
+            Claim::Operator => Err(AppError::invalid("email", Problem::EmailTaken)),
         },
         Err(e) => Err(e.into()),
     }

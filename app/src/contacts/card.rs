@@ -20,7 +20,10 @@ use super::{
     time_zones::TIME_ZONES,
     update_contact, Contact, ContactEdit, ContactKind, ContactView, ListPlace,
 };
-use crate::{error::AppError, ui::group_thousands};
+use crate::{
+    error::{AppError, Problem},
+    i18n::{use_locale, Locale},
+};
 
 /// Contact pages fetched ahead of time (the neighbours of the one on screen), so that **Next**
 /// shows the next card at once. Entries are used once and trusted for a minute.
@@ -130,7 +133,7 @@ struct Card {
     /// What the user typed, per field, where it differs from the saved value.
     drafts: RwSignal<HashMap<Field, String>>,
     /// Per-field problems: from checking in the browser, or from the server.
-    errors: RwSignal<HashMap<Field, String>>,
+    errors: RwSignal<HashMap<Field, Problem>>,
     /// A problem with the save as a whole (conflict, network…).
     problem: RwSignal<Option<AppError>>,
     saving: RwSignal<bool>,
@@ -140,6 +143,8 @@ struct Card {
     hide_empty: RwSignal<Option<bool>>,
     filter: RwSignal<String>,
     cache: PrefetchCache,
+    /// The page's language: Search fields matches labels as the user reads them.
+    l: Locale,
 }
 
 fn draft_key(id: Uuid) -> String {
@@ -188,8 +193,8 @@ impl Card {
         let text = self.value(field);
         let problem = field.parse(&text, today()).err();
         self.errors.update(|e| match problem {
-            Some(message) => {
-                e.insert(field, message);
+            Some(problem) => {
+                e.insert(field, problem);
             }
             None => {
                 e.remove(&field);
@@ -302,7 +307,7 @@ impl Card {
                     for e in list {
                         if let Some(field) = Field::ALL.into_iter().find(|f| f.key() == e.field) {
                             first = first.or(Some(field));
-                            errors.insert(field, e.message);
+                            errors.insert(field, e.problem);
                         }
                     }
                 });
@@ -343,7 +348,7 @@ impl Card {
 
     fn row_hidden(self, field: Field) -> bool {
         let filter = self.filter.with(|f| f.trim().to_lowercase());
-        if !filter.is_empty() && !field.label().to_lowercase().contains(&filter) {
+        if !filter.is_empty() && !field.label(self.l).to_lowercase().contains(&filter) {
             return true;
         }
         self.hide_empty.get() == Some(true) && self.is_empty(field)
@@ -387,7 +392,9 @@ pub fn ContactScreen(
         hide_empty: RwSignal::new(hide_empty_fields),
         filter: RwSignal::new(String::new()),
         cache,
+        l: use_locale(),
     };
+    let l = card.l;
     let nav = RwSignal::new(nav);
     let restored = RwSignal::new(false);
 
@@ -500,19 +507,21 @@ pub fn ContactScreen(
     });
 
     let position = move || {
-        nav.with(|nav| match (nav.place.pos, nav.place.of) {
-            (Some(pos), Some(of)) => format!(
-                "{} of {}{}",
-                group_thousands(pos as i64),
-                group_thousands(of.count as i64),
+        nav.with(|nav| {
+            let Some(of) = nav.place.of else {
+                return String::new();
+            };
+            let total = format!(
+                "{}{}",
+                l.number(of.count as i64),
                 if of.at_least { "+" } else { "" }
-            ),
-            (None, Some(of)) => format!(
-                "{}{} in this list",
-                group_thousands(of.count as i64),
-                if of.at_least { "+" } else { "" }
-            ),
-            _ => String::new(),
+            );
+            match (nav.place.pos.map(|p| l.number(p as i64)), l) {
+                (Some(pos), Locale::En) => format!("{pos} of {total}"),
+                (Some(pos), Locale::It) => format!("{pos} di {total}"),
+                (None, Locale::En) => format!("{total} in this list"),
+                (None, Locale::It) => format!("{total} in questo elenco"),
+            }
         })
     };
     let has_previous = move || nav.with(|n| n.previous.is_some());
@@ -526,16 +535,18 @@ pub fn ContactScreen(
         <Title text=title/>
         <header class="contact-head">
             <div class="stepper">
+                // The visible word is part of the name (as WCAG's label-in-name asks), which says
+                // what it steps through.
                 <button type="button" disabled=move || !has_previous() aria-keyshortcuts="k"
+                    aria-label=l.t("Previous contact", "Contatto precedente")
                     on:click=move |_| go_previous(false)>
-                    <span aria-hidden="true">"‹ "</span>"Previous"
-                    <span class="visually-hidden">" contact"</span>
+                    <span aria-hidden="true">"‹ "</span>{l.t("Previous", "Precedente")}
                 </button>
                 <p class="position" role="status">{position}</p>
                 <button type="button" disabled=move || !has_next() aria-keyshortcuts="j"
+                    aria-label=l.t("Next contact", "Contatto successivo")
                     on:click=move |_| go_next(true)>
-                    "Next"<span class="visually-hidden">" contact"</span>
-                    <span aria-hidden="true">" ›"</span>
+                    {l.t("Next", "Successivo")}<span aria-hidden="true">" ›"</span>
                 </button>
             </div>
             <h1>{move || card.contact.with(|c| c.display_name.clone())}</h1>
@@ -556,11 +567,11 @@ enum Pane {
 impl Pane {
     const ALL: [Pane; 3] = [Pane::Details, Pane::Conversation, Pane::History];
 
-    fn label(self) -> &'static str {
+    fn label(self, l: Locale) -> &'static str {
         match self {
-            Pane::Details => "Details",
-            Pane::Conversation => "Conversation",
-            Pane::History => "History",
+            Pane::Details => l.t("Details", "Dettagli"),
+            Pane::Conversation => l.t("Conversation", "Conversazione"),
+            Pane::History => l.t("History", "Cronologia"),
         }
     }
 
@@ -596,6 +607,7 @@ fn is_narrow() -> bool {
 /// the page's code turns the three into tabs.
 #[component]
 fn Panes(card: Card, restored: RwSignal<bool>) -> impl IntoView {
+    let l = card.l;
     let narrow = RwSignal::new(false);
     let selected = RwSignal::new(Pane::Details);
     Effect::new(move |_| narrow.set(is_narrow()));
@@ -637,7 +649,8 @@ fn Panes(card: Card, restored: RwSignal<bool>) -> impl IntoView {
     let tabs = move || {
         narrow.get().then(|| {
             view! {
-                <div class="pane-tabs" role="tablist" aria-label="Contact sections" on:keydown=on_key>
+                <div class="pane-tabs" role="tablist" on:keydown=on_key
+                    aria-label=l.t("Contact sections", "Sezioni del contatto")>
                     {Pane::ALL
                         .into_iter()
                         .map(|pane| {
@@ -648,7 +661,7 @@ fn Panes(card: Card, restored: RwSignal<bool>) -> impl IntoView {
                                     aria-selected=move || if is_selected() { "true" } else { "false" }
                                     tabindex=move || if is_selected() { "0" } else { "-1" }
                                     on:click=move |_| select(pane, false)>
-                                    {pane.label()}
+                                    {pane.label(l)}
                                 </button>
                             }
                         })
@@ -660,7 +673,7 @@ fn Panes(card: Card, restored: RwSignal<bool>) -> impl IntoView {
     let hidden = move |pane: Pane| narrow.get() && selected.get() != pane;
     let role = move |region: &'static str| if narrow.get() { "tabpanel" } else { region };
     let labelled_by = move |pane: Pane| narrow.get().then_some(pane.tab_id());
-    let named = move |pane: Pane| (!narrow.get()).then_some(pane.label());
+    let named = move |pane: Pane| (!narrow.get()).then_some(pane.label(l));
     // Conversation and History: regions beside the card, tab panels on a phone.
     let side_pane = move |pane: Pane, empty: &'static str| {
         view! {
@@ -669,7 +682,7 @@ fn Panes(card: Card, restored: RwSignal<bool>) -> impl IntoView {
                 aria-label=move || named(pane)
                 aria-labelledby=move || labelled_by(pane)
                 hidden=move || hidden(pane)>
-                <h2>{pane.label()}</h2>
+                <h2>{pane.label(l)}</h2>
                 <p class="placeholder">{empty}</p>
             </section>
         }
@@ -683,15 +696,27 @@ fn Panes(card: Card, restored: RwSignal<bool>) -> impl IntoView {
                 hidden=move || hidden(Pane::Details)>
                 <CardView card restored/>
             </div>
-            {side_pane(Pane::Conversation, "No messages with this contact yet.")}
-            {side_pane(Pane::History, "Nothing has happened with this contact yet.")}
+            {side_pane(
+                Pane::Conversation,
+                l.t(
+                    "No messages with this contact yet.",
+                    "Ancora nessun messaggio con questo contatto.",
+                ),
+            )}
+            {side_pane(
+                Pane::History,
+                l.t(
+                    "Nothing has happened with this contact yet.",
+                    "Ancora nessuna attività con questo contatto.",
+                ),
+            )}
         </div>
     }
 }
 
 #[component]
 fn ContactMeta(card: Card) -> impl IntoView {
-    let when = |t: chrono::DateTime<chrono::Utc>| t.format("%d/%m/%Y %H:%M UTC").to_string();
+    let l = card.l;
     move || {
         card.contact.with(|c| {
             let company = c
@@ -700,29 +725,33 @@ fn ContactMeta(card: Card) -> impl IntoView {
                 .filter(|_| c.kind == ContactKind::Person);
             view! {
                 <p class="meta">
-                    <span class="kind">{c.kind.label()}</span>
+                    <span class="kind">{c.kind.label(l)}</span>
                     {company.map(|name| view! { <span>{name}</span> })}
                 </p>
                 <dl class="record">
-                    <div><dt>"Created at"</dt><dd>{when(c.created_at)}</dd></div>
-                    <div><dt>"Updated at"</dt><dd>{when(c.updated_at)}</dd></div>
-                    <div><dt>"Email subscription"</dt><dd>{subscription_label(&c.email_subscription)}</dd></div>
+                    <div><dt>{l.t("Created at", "Creato il")}</dt><dd>{l.date_time(c.created_at)}</dd></div>
+                    <div><dt>{l.t("Updated at", "Aggiornato il")}</dt><dd>{l.date_time(c.updated_at)}</dd></div>
+                    <div>
+                        <dt>{l.t("Email subscription", "Iscrizione email")}</dt>
+                        <dd>{subscription_label(l, &c.email_subscription)}</dd>
+                    </div>
                 </dl>
             }
         })
     }
 }
 
-fn subscription_label(status: &str) -> &'static str {
+fn subscription_label(l: Locale, status: &str) -> &'static str {
     match status {
-        "subscribed" => "Subscribed",
-        "unsubscribed" => "Unsubscribed",
-        _ => "Unknown",
+        "subscribed" => l.t("Subscribed", "Iscritto"),
+        "unsubscribed" => l.t("Unsubscribed", "Disiscritto"),
+        _ => l.t("Unknown", "Sconosciuto"),
     }
 }
 
 #[component]
 fn CardView(card: Card, restored: RwSignal<bool>) -> impl IntoView {
+    let l = card.l;
     let on_hide_empty = move |ev: ev::Event| {
         let hide = event_target_checked(&ev);
         card.hide_empty.set(Some(hide));
@@ -739,7 +768,7 @@ fn CardView(card: Card, restored: RwSignal<bool>) -> impl IntoView {
             view! {
                 <section class="folder" role="group" aria-labelledby=heading
                     hidden=all_hidden>
-                    <h2 id=heading>{folder.label()}</h2>
+                    <h2 id=heading>{folder.label(l)}</h2>
                     {folder.fields().map(|field| view! { <FieldRow field card/> }).collect_view()}
                 </section>
             }
@@ -762,10 +791,10 @@ fn CardView(card: Card, restored: RwSignal<bool>) -> impl IntoView {
                 <input type="checkbox" checked={card.hide_empty.get_untracked() == Some(true)}
                     prop:checked=move || card.hide_empty.get() == Some(true)
                     on:change=on_hide_empty/>
-                "Hide empty fields"
+                {l.t("Hide empty fields", "Nascondi campi vuoti")}
             </label>
-            <input type="search" class="field-search" aria-label="Search fields"
-                placeholder="Search fields"
+            <input type="search" class="field-search" aria-label=l.t("Search fields", "Cerca campi")
+                placeholder=l.t("Search fields", "Cerca campi")
                 on:input=move |ev| card.filter.set(event_target_value(&ev))/>
         </div>
         <datalist id="time-zones">
@@ -773,44 +802,62 @@ fn CardView(card: Card, restored: RwSignal<bool>) -> impl IntoView {
         </datalist>
         <div class="card" class:hide-auto=move || card.hide_empty.get().is_none()>
             {folders}
-            {move || nothing_matches().then(|| view! { <p class="empty-state">"No field matches your search."</p> })}
+            {move || nothing_matches().then(|| view! {
+                <p class="empty-state">
+                    {l.t("No field matches your search.", "Nessun campo corrisponde alla ricerca.")}
+                </p>
+            })}
         </div>
         <div class="save-bar" hidden=move || !card.dirty() && card.problem.with(Option::is_none)>
             {move || restored.get().then(|| view! {
-                <p class="note">"Your unsaved changes from before are back."</p>
+                <p class="note">
+                    {l.t(
+                        "Your unsaved changes from before are back.",
+                        "Le modifiche non salvate di prima sono state ripristinate.",
+                    )}
+                </p>
             })}
             {move || card.problem.get().map(|e| {
-                let conflict = matches!(e, AppError::Conflict(_));
+                let conflict = matches!(e, AppError::Conflict);
                 view! {
                     <div class="alert" role="alert">
-                        <p>{e.to_string()}</p>
+                        <p>{e.message(l)}</p>
                         {conflict.then(|| view! {
-                            <button type="button" on:click=load_latest>"Load their version"</button>
+                            <button type="button" on:click=load_latest>
+                                {l.t("Load their version", "Carica la loro versione")}
+                            </button>
                         })}
                     </div>
                 }
             })}
-            <p class="pending">{move || match pending() {
-                0 => String::new(),
-                1 => "1 unsaved change".to_string(),
-                n => format!("{n} unsaved changes"),
+            <p class="pending">{move || match (pending(), l) {
+                (0, _) => String::new(),
+                (1, Locale::En) => "1 unsaved change".to_string(),
+                (n, Locale::En) => format!("{n} unsaved changes"),
+                (1, Locale::It) => "1 modifica non salvata".to_string(),
+                (n, Locale::It) => format!("{n} modifiche non salvate"),
             }}</p>
-            <button type="button" on:click=move |_| { card.discard(); restored.set(false); }>"Discard"</button>
+            <button type="button" on:click=move |_| { card.discard(); restored.set(false); }>
+                {l.t("Discard", "Scarta")}
+            </button>
             <button type="button" class="primary" on:click=save
                 disabled=move || card.saving.get()>
-                {move || if card.saving.get() { "Saving…" } else { "Save" }}
+                {move || if card.saving.get() { l.t("Saving…", "Salvataggio…") } else { l.t("Save", "Salva") }}
             </button>
         </div>
-        <p class="save-status" role="status">{move || card.saved.get().then_some("Saved")}</p>
+        <p class="save-status" role="status">
+            {move || card.saved.get().then_some(l.t("Saved", "Salvato"))}
+        </p>
     }
 }
 
 #[component]
 fn FieldRow(field: Field, card: Card) -> impl IntoView {
+    let l = card.l;
     let id = control_id(field);
     let error_id = format!("{id}-error");
     let value = move || card.value(field);
-    let error = move || card.errors.with(|e| e.get(&field).cloned());
+    let error = move || card.errors.with(|e| e.get(&field).map(|p| p.text(l)));
     let invalid = move || error().map(|_| "true");
     let described_by = {
         let error_id = error_id.clone();
@@ -826,9 +873,10 @@ fn FieldRow(field: Field, card: Card) -> impl IntoView {
                 <option value="">"—"</option>
                 {options
                     .iter()
-                    .map(|(stored, label)| {
+                    .map(|choice| {
+                        let stored = choice.value;
                         view! {
-                            <option value=*stored selected=move || value() == *stored>{*label}</option>
+                            <option value=stored selected=move || value() == stored>{choice.label(l)}</option>
                         }
                     })
                     .collect_view()}
@@ -840,7 +888,7 @@ fn FieldRow(field: Field, card: Card) -> impl IntoView {
                 Control::Email => ("email", None, "off", None),
                 Control::Tel => ("tel", None, "off", None),
                 Control::Url => ("url", None, "off", None),
-                Control::Date => ("text", Some("numeric"), "off", Some("dd/mm/yyyy")),
+                Control::Date => ("text", Some("numeric"), "off", Some(l.t("dd/mm/yyyy", "gg/mm/aaaa"))),
                 _ => ("text", None, "off", None),
             };
             let list = (control == Control::TimeZone).then_some("time-zones");
@@ -858,7 +906,7 @@ fn FieldRow(field: Field, card: Card) -> impl IntoView {
         <div class="field-row" class:empty=move || card.is_empty(field)
             class:edited=move || card.drafts.with(|d| d.contains_key(&field))
             hidden=move || card.row_hidden(field)>
-            <label for=id>{field.label()}</label>
+            <label for=id>{field.label(l)}</label>
             {control}
             {move || error().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
         </div>

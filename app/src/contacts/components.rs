@@ -8,13 +8,15 @@ use uuid::Uuid;
 
 use super::{
     card::{ContactScreen, PrefetchCache},
+    fields::Field,
     list_contacts, url_pairs, ContactKind, ContactListPage, CreateContact, ListPlace, ListQuery,
     ListTotal, SortOrder, PAGE_SIZE,
 };
 use crate::{
     error::AppError,
+    i18n::{use_locale, Locale},
     resource::json_resource,
-    ui::{action_error, group_thousands, FormAlert, TextField},
+    ui::{action_error, FormAlert, TextField},
 };
 
 #[component]
@@ -64,22 +66,23 @@ pub fn ContactsPage() -> impl IntoView {
         );
     };
 
+    let l = use_locale();
     view! {
-        <Title text="Contacts · Rubrica"/>
+        <Title text=l.t("Contacts · Rubrica", "Contatti · Rubrica")/>
         <div class="page-head">
-            <h1>"Contacts"</h1>
+            <h1>{l.t("Contacts", "Contatti")}</h1>
             <NewContactDialog/>
         </div>
         <form method="get" action="/contacts" class="list-controls" role="search" on:submit=search>
             <input
                 type="search"
                 name="q"
-                aria-label="Search contacts"
-                placeholder="Name, email, phone or company"
+                aria-label=l.t("Search contacts", "Cerca contatti")
+                placeholder=l.t("Name, email, phone or company", "Nome, email, telefono o azienda")
                 value=move || list_query.read().q.clone()
                 prop:value=move || list_query.read().q.clone()
             />
-            <label for="contacts-sort" class="visually-hidden">"Sort"</label>
+            <label for="contacts-sort" class="visually-hidden">{l.t("Sort", "Ordina")}</label>
             <select id="contacts-sort" name="sort" on:change=submit_on_change>
                 {SortOrder::ALL
                     .into_iter()
@@ -89,38 +92,50 @@ pub fn ContactsPage() -> impl IntoView {
                                 value=order.as_param()
                                 selected=move || list_query.read().sort == order
                             >
-                                {order.label()}
+                                {order.label(l)}
                             </option>
                         }
                     })
                     .collect_view()}
             </select>
-            <button type="submit">"Search"</button>
+            <button type="submit">{l.t("Search", "Cerca")}</button>
         </form>
-        <Transition fallback=|| view! { <p class="loading">"Loading contacts…"</p> }>
+        <Transition fallback=move || view! {
+            <p class="loading">{l.t("Loading contacts…", "Caricamento dei contatti…")}</p>
+        }>
             {move || Suspend::new(async move {
                 let query = list_query.get_untracked();
                 match page.await {
                     Ok(result) => Either::Left(view! { <ContactList result query/> }),
-                    Err(e) => Either::Right(view! { <p class="alert" role="alert">{e.to_string()}</p> }),
+                    Err(e) => Either::Right(view! { <p class="alert" role="alert">{e.message(l)}</p> }),
                 }
             })}
         </Transition>
     }
 }
 
+/// "12 contacts", "More than 10,000 contacts match"…
+fn count_text(l: Locale, total: i64, at_least: bool, searching: bool) -> String {
+    let n = l.number(total);
+    match (l, searching, at_least, total) {
+        (Locale::En, true, true, _) => format!("More than {n} contacts match"),
+        (Locale::En, true, false, 1) => "1 contact matches".to_string(),
+        (Locale::En, true, false, _) => format!("{n} contacts match"),
+        (Locale::En, false, _, 1) => "1 contact".to_string(),
+        (Locale::En, false, _, _) => format!("{n} contacts"),
+        (Locale::It, true, true, _) => format!("Più di {n} contatti trovati"),
+        (Locale::It, true, false, 1) => "1 contatto trovato".to_string(),
+        (Locale::It, true, false, _) => format!("{n} contatti trovati"),
+        (Locale::It, false, _, 1) => "1 contatto".to_string(),
+        (Locale::It, false, _, _) => format!("{n} contatti"),
+    }
+}
+
 #[component]
 fn ContactList(result: ContactListPage, query: ListQuery) -> impl IntoView {
+    let l = use_locale();
     let searching = !query.q.trim().is_empty();
-    let count = match (result.total, searching) {
-        (n, true) if result.total_is_lower_bound => {
-            format!("More than {} contacts match", group_thousands(n))
-        }
-        (1, true) => "1 contact matches".to_string(),
-        (n, true) => format!("{} contacts match", group_thousands(n)),
-        (1, false) => "1 contact".to_string(),
-        (n, false) => format!("{} contacts", group_thousands(n)),
-    };
+    let count = count_text(l, result.total, result.total_is_lower_bound, searching);
     // Opening a contact carries the list along (and the contact's place in it), so the contact
     // page can step through it.
     let of = Some(ListTotal {
@@ -130,10 +145,16 @@ fn ContactList(result: ContactListPage, query: ListQuery) -> impl IntoView {
     let start = query.start;
     let item_count = result.items.len() as u64;
     let empty = result.items.is_empty().then(|| {
-        let message = if searching {
-            format!("No contacts match “{}”.", query.q.trim())
-        } else {
-            "No contacts yet. Create the first one with New contact.".to_string()
+        let q = query.q.trim();
+        let message = match (l, searching) {
+            (Locale::En, true) => format!("No contacts match “{q}”."),
+            (Locale::It, true) => format!("Nessun contatto corrisponde a “{q}”."),
+            (l, false) => l
+                .t(
+                    "No contacts yet. Create the first one with New contact.",
+                    "Ancora nessun contatto. Crea il primo con Nuovo contatto.",
+                )
+                .to_string(),
         };
         view! { <p class="empty-state">{message}</p> }
     });
@@ -151,11 +172,11 @@ fn ContactList(result: ContactListPage, query: ListQuery) -> impl IntoView {
     };
     let previous = result.previous.map(|cursor| {
         let href = page_link(None, Some(cursor), start.saturating_sub(PAGE_SIZE as u64));
-        view! { <a href=href rel="prev">"Previous page"</a> }
+        view! { <a href=href rel="prev">{l.t("Previous page", "Pagina precedente")}</a> }
     });
     let next = result.next.map(|cursor| {
         let href = page_link(Some(cursor), None, start + item_count);
-        view! { <a href=href rel="next">"Next page"</a> }
+        view! { <a href=href rel="next">{l.t("Next page", "Pagina successiva")}</a> }
     });
     view! {
         <p class="count" role="status">{count}</p>
@@ -179,14 +200,14 @@ fn ContactList(result: ContactListPage, query: ListQuery) -> impl IntoView {
                     view! {
                         <li>
                             <a href=format!("/contacts/{}{}", c.id, place.to_query_string())>{c.display_name}</a>
-                            <span class="kind">{c.kind.label()}</span>
+                            <span class="kind">{c.kind.label(l)}</span>
                             <span class="details">{details}</span>
                         </li>
                     }
                 })
                 .collect_view()}
         </ul>
-        <nav class="pager" aria-label="Pages">{previous}{next}</nav>
+        <nav class="pager" aria-label=l.t("Pages", "Pagine")>{previous}{next}</nav>
     }
 }
 
@@ -222,40 +243,41 @@ fn NewContactDialog() -> impl IntoView {
             dialog.close();
         }
     };
+    let l = use_locale();
     view! {
-        <button type="button" class="primary" on:click=open>"New contact"</button>
+        <button type="button" class="primary" on:click=open>{l.t("New contact", "Nuovo contatto")}</button>
         <dialog node_ref=dialog class="dialog" aria-labelledby="new-contact-title">
-            <h2 id="new-contact-title">"New contact"</h2>
+            <h2 id="new-contact-title">{l.t("New contact", "Nuovo contatto")}</h2>
             <form on:submit=submit>
                 <fieldset class="choice">
-                    <legend>"Type"</legend>
+                    <legend>{l.t("Type", "Tipo")}</legend>
                     <label>
                         <input type="radio" name="kind" value="person" checked=true
                             on:change=move |_| kind.set(ContactKind::Person)/>
-                        "Person"
+                        {ContactKind::Person.label(l)}
                     </label>
                     <label>
                         <input type="radio" name="kind" value="company"
                             on:change=move |_| kind.set(ContactKind::Company)/>
-                        "Company"
+                        {ContactKind::Company.label(l)}
                     </label>
                 </fieldset>
                 // Both sets stay in the page (only hidden), so switching type never loses what was typed.
                 <div hidden=move || kind.get() != ContactKind::Person>
-                    <TextField label="First name" name="first_name" id="new-first-name"
+                    <TextField label=Field::FirstName.label(l) name="first_name" id="new-first-name"
                         autocomplete="off" error/>
-                    <TextField label="Last name" name="last_name" id="new-last-name"
+                    <TextField label=Field::LastName.label(l) name="last_name" id="new-last-name"
                         autocomplete="off" error/>
                 </div>
                 <div hidden=move || kind.get() != ContactKind::Company>
-                    <TextField label="Business name" name="business_name" id="new-business-name"
+                    <TextField label=Field::BusinessName.label(l) name="business_name" id="new-business-name"
                         autocomplete="off" error/>
                 </div>
                 <FormAlert error/>
                 <div class="actions">
-                    <button type="button" on:click=close>"Cancel"</button>
+                    <button type="button" on:click=close>{l.t("Cancel", "Annulla")}</button>
                     <button type="submit" class="primary" disabled=move || create.pending().get()>
-                        "Create contact"
+                        {l.t("Create contact", "Crea contatto")}
                     </button>
                 </div>
             </form>
@@ -308,9 +330,10 @@ pub fn ContactPage() -> impl IntoView {
         });
     };
     let back = move || format!("/contacts{}", place.read().list.to_query_string());
+    let l = use_locale();
     view! {
-        <p class="back"><a href=back>"← Contacts"</a></p>
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <p class="back"><a href=back>{l.t("← Contacts", "← Contatti")}</a></p>
+        <Transition fallback=move || view! { <p class="loading">{l.t("Loading…", "Caricamento…")}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(view) => Either::Left(view! { <ContactScreen view target/> }),
@@ -318,12 +341,17 @@ pub fn ContactPage() -> impl IntoView {
                         retry_on_change();
                         Either::Right(match e {
                             AppError::NotFound => view! {
-                                <Title text="Not found · Rubrica"/>
-                                <h1>"Contact not found"</h1>
-                                <p>"It may have been deleted, or the link is wrong."</p>
+                                <Title text=l.t("Not found · Rubrica", "Non trovato · Rubrica")/>
+                                <h1>{l.t("Contact not found", "Contatto non trovato")}</h1>
+                                <p>
+                                    {l.t(
+                                        "It may have been deleted, or the link is wrong.",
+                                        "Potrebbe essere stato eliminato, o il link è sbagliato.",
+                                    )}
+                                </p>
                             }
                             .into_any(),
-                            e => view! { <p class="alert" role="alert">{e.to_string()}</p> }.into_any(),
+                            e => view! { <p class="alert" role="alert">{e.message(l)}</p> }.into_any(),
                         })
                     }
                 }

@@ -7,7 +7,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::{time_zones::TIME_ZONES, Contact, ContactKind};
-use crate::auth::Email;
+use crate::{auth::Email, error::Problem, i18n::Locale};
 
 /// The three standard folders of the card, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,11 +20,11 @@ pub enum Folder {
 impl Folder {
     pub const ALL: [Folder; 3] = [Folder::Contact, Folder::GeneralInfo, Folder::AdditionalInfo];
 
-    pub fn label(self) -> &'static str {
+    pub fn label(self, l: Locale) -> &'static str {
         match self {
-            Folder::Contact => "Contact",
-            Folder::GeneralInfo => "General Info",
-            Folder::AdditionalInfo => "Additional Info",
+            Folder::Contact => l.t("Contact", "Contatto"),
+            Folder::GeneralInfo => l.t("General Info", "Informazioni generali"),
+            Folder::AdditionalInfo => l.t("Additional Info", "Informazioni aggiuntive"),
         }
     }
 
@@ -51,25 +51,54 @@ pub enum Control {
     Url,
     /// A date typed as dd/mm/yyyy.
     Date,
-    /// One of a fixed list of `(stored value, label)` pairs, or nothing.
-    Choice(&'static [(&'static str, &'static str)]),
+    /// One of a fixed list, or nothing.
+    Choice(&'static [Choice]),
     /// One of [`TIME_ZONES`], or nothing.
     TimeZone,
 }
 
-pub const LEAD_STATUSES: &[(&str, &str)] = &[("cold", "Cold"), ("warm", "Warm"), ("hot", "Hot")];
-pub const GENDERS: &[(&str, &str)] = &[
-    ("female", "Female"),
-    ("male", "Male"),
-    ("non-binary", "Non-binary"),
-    ("other", "Other"),
+/// One option of a list: the stored value, and its label in each language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Choice {
+    pub value: &'static str,
+    en: &'static str,
+    it: &'static str,
+}
+
+impl Choice {
+    const fn new(value: &'static str, en: &'static str, it: &'static str) -> Choice {
+        Choice { value, en, it }
+    }
+
+    pub fn label(&self, l: Locale) -> &'static str {
+        l.t(self.en, self.it)
+    }
+
+    /// Typed as its value or as its label in either language.
+    fn is(&self, input: &str) -> bool {
+        [self.value, self.en, self.it]
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(input))
+    }
+}
+
+pub const LEAD_STATUSES: &[Choice] = &[
+    Choice::new("cold", "Cold", "Freddo"),
+    Choice::new("warm", "Warm", "Tiepido"),
+    Choice::new("hot", "Hot", "Caldo"),
+];
+pub const GENDERS: &[Choice] = &[
+    Choice::new("female", "Female", "Donna"),
+    Choice::new("male", "Male", "Uomo"),
+    Choice::new("non-binary", "Non-binary", "Non binario"),
+    Choice::new("other", "Other", "Altro"),
 ];
 /// The default contact types (the team's own list comes with custom fields).
-pub const CONTACT_TYPES: &[(&str, &str)] = &[
-    ("Lead", "Lead"),
-    ("Customer", "Customer"),
-    ("Supplier", "Supplier"),
-    ("Partner", "Partner"),
+pub const CONTACT_TYPES: &[Choice] = &[
+    Choice::new("Lead", "Lead", "Lead"),
+    Choice::new("Customer", "Customer", "Cliente"),
+    Choice::new("Supplier", "Supplier", "Fornitore"),
+    Choice::new("Partner", "Partner", "Partner"),
 ];
 
 /// Every standard, editable field, in the card's order.
@@ -150,29 +179,29 @@ impl Field {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    pub fn label(self, l: Locale) -> &'static str {
         match self {
-            Field::FirstName => "First name",
-            Field::LastName => "Last name",
-            Field::Email => "Email",
-            Field::Phone => "Phone",
-            Field::DateOfBirth => "Date of birth",
-            Field::ContactSource => "Contact source",
-            Field::ContactType => "Contact type",
-            Field::BusinessName => "Business name",
-            Field::StreetAddress => "Street address",
-            Field::City => "City",
-            Field::Country => "Country",
-            Field::State => "State",
-            Field::PostalCode => "Postal code",
-            Field::Website => "Website",
-            Field::TimeZone => "Time zone",
-            Field::Role => "Role",
-            Field::Gender => "Gender",
-            Field::LeadStatus => "Lead status",
-            Field::UtmSource => "UTM source",
-            Field::UtmMedium => "UTM medium",
-            Field::UtmCampaign => "UTM campaign",
+            Field::FirstName => l.t("First name", "Nome"),
+            Field::LastName => l.t("Last name", "Cognome"),
+            Field::Email => l.t("Email", "Email"),
+            Field::Phone => l.t("Phone", "Telefono"),
+            Field::DateOfBirth => l.t("Date of birth", "Data di nascita"),
+            Field::ContactSource => l.t("Contact source", "Fonte del contatto"),
+            Field::ContactType => l.t("Contact type", "Tipo di contatto"),
+            Field::BusinessName => l.t("Business name", "Nome dell'azienda"),
+            Field::StreetAddress => l.t("Street address", "Indirizzo"),
+            Field::City => l.t("City", "Città"),
+            Field::Country => l.t("Country", "Paese"),
+            Field::State => l.t("State", "Provincia"),
+            Field::PostalCode => l.t("Postal code", "CAP"),
+            Field::Website => l.t("Website", "Sito web"),
+            Field::TimeZone => l.t("Time zone", "Fuso orario"),
+            Field::Role => l.t("Role", "Ruolo"),
+            Field::Gender => l.t("Gender", "Genere"),
+            Field::LeadStatus => l.t("Lead status", "Stato del lead"),
+            Field::UtmSource => l.t("UTM source", "UTM source"),
+            Field::UtmMedium => l.t("UTM medium", "UTM medium"),
+            Field::UtmCampaign => l.t("UTM campaign", "UTM campaign"),
         }
     }
 
@@ -238,9 +267,11 @@ impl Field {
         match (self, self.stored(c)) {
             (_, None) => String::new(),
             (Field::Phone, Some(phone)) => format_phone(&phone),
+            // Typed and shown as dd/mm/yyyy in both languages: one format to learn, and the one
+            // Italian (and British) users write.
             (Field::DateOfBirth, _) => c
                 .date_of_birth
-                .map(|d| d.format("%d/%m/%Y").to_string())
+                .map(|d| Locale::It.date(d))
                 .unwrap_or_default(),
             (_, Some(value)) => value,
         }
@@ -249,7 +280,7 @@ impl Field {
     /// Turns what the user typed into the value to store (`None`: the field is empty), or says
     /// what is wrong with it. `today` bounds dates of birth; the caller supplies it because the
     /// browser and the server read the clock differently.
-    pub fn parse(self, input: &str, today: NaiveDate) -> Result<Option<String>, String> {
+    pub fn parse(self, input: &str, today: NaiveDate) -> Result<Option<String>, Problem> {
         let input = input.trim();
         if input.is_empty() {
             return Ok(None);
@@ -263,16 +294,14 @@ impl Field {
                 .to_string(),
             Control::Choice(options) => options
                 .iter()
-                .find(|(value, label)| {
-                    value.eq_ignore_ascii_case(input) || label.eq_ignore_ascii_case(input)
-                })
-                .map(|(value, _)| value.to_string())
-                .ok_or_else(|| format!("Choose one of the {} options.", self.label()))?,
+                .find(|choice| choice.is(input))
+                .map(|choice| choice.value.to_string())
+                .ok_or(Problem::NotInList)?,
             Control::TimeZone => TIME_ZONES
                 .iter()
                 .find(|zone| zone.eq_ignore_ascii_case(input))
                 .map(|zone| zone.to_string())
-                .ok_or_else(|| "Choose a time zone from the list, like Europe/Rome.".to_string())?,
+                .ok_or(Problem::TimeZoneUnknown)?,
             Control::Text => {
                 let max = match self {
                     Field::StreetAddress => 300,
@@ -280,7 +309,7 @@ impl Field {
                     _ => 200,
                 };
                 if input.chars().count() > max {
-                    return Err(format!("Keep it under {max} characters."));
+                    return Err(Problem::TooLong { max });
                 }
                 input.to_string()
             }
@@ -290,25 +319,24 @@ impl Field {
 }
 
 /// Checks that the edited contact still has a name to be listed by.
-pub fn check_name(kind: ContactKind, c: &Contact) -> Result<(), (Field, &'static str)> {
+pub fn check_name(kind: ContactKind, c: &Contact) -> Result<(), (Field, Problem)> {
     match kind {
-        ContactKind::Person if c.first_name.is_none() && c.last_name.is_none() => Err((
-            Field::FirstName,
-            "A person needs a first name or a last name.",
-        )),
+        ContactKind::Person if c.first_name.is_none() && c.last_name.is_none() => {
+            Err((Field::FirstName, Problem::PersonWithoutName))
+        }
         ContactKind::Company if c.business_name.is_none() => {
-            Err((Field::BusinessName, "A company needs its business name."))
+            Err((Field::BusinessName, Problem::CompanyWithoutName))
         }
         _ => Ok(()),
     }
 }
 
 /// Puts a parsed value into its field.
-pub fn set(c: &mut Contact, field: Field, value: Option<String>) -> Result<(), String> {
+pub fn set(c: &mut Contact, field: Field, value: Option<String>) -> Result<(), Problem> {
     let slot = match field {
         Field::DateOfBirth => {
             c.date_of_birth = value
-                .map(|v| NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|e| e.to_string()))
+                .map(|v| NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| Problem::DateFormat))
                 .transpose()?;
             return Ok(());
         }
@@ -337,12 +365,10 @@ pub fn set(c: &mut Contact, field: Field, value: Option<String>) -> Result<(), S
     Ok(())
 }
 
-const PHONE_HINT: &str = "Enter a phone number, like 347 123 4567 or +44 20 7946 0958.";
-
 /// A phone number in E.164 (`+393471234567`). Without a country code (`+` or `00`) it is Italian.
 /// Hand-written rather than the phonenumber crate: that crate's metadata would multiply the size of
 /// the browser bundle, and the same check must run there.
-pub fn parse_phone(input: &str) -> Result<String, String> {
+pub fn parse_phone(input: &str) -> Result<String, Problem> {
     let mut rest = input.trim();
     let international = if let Some(r) = rest.strip_prefix('+') {
         rest = r;
@@ -357,7 +383,7 @@ pub fn parse_phone(input: &str) -> Result<String, String> {
         .chars()
         .all(|c| c.is_ascii_digit() || " -./()".contains(c))
     {
-        return Err(PHONE_HINT.into());
+        return Err(Problem::PhoneInvalid);
     }
     let digits: String = rest.chars().filter(char::is_ascii_digit).collect();
     let e164 = if international {
@@ -366,17 +392,14 @@ pub fn parse_phone(input: &str) -> Result<String, String> {
         format!("39{digits}")
     };
     if !(8..=15).contains(&e164.len()) || e164.starts_with('0') {
-        return Err(PHONE_HINT.into());
+        return Err(Problem::PhoneInvalid);
     }
     if let Some(national) = e164.strip_prefix("39") {
         // Italian numbers: landlines start with 0, mobiles with 3, toll-free and shared-cost with 8.
         let plausible = matches!(national.as_bytes().first(), Some(b'0' | b'3' | b'8'))
             && (6..=11).contains(&national.len());
         if !plausible {
-            return Err(
-                "That is not an Italian number: start with 0 or 3, or add the country code (+…)."
-                    .into(),
-            );
+            return Err(Problem::PhoneNotItalian);
         }
     }
     Ok(format!("+{e164}"))
@@ -413,10 +436,9 @@ pub fn format_phone(e164: &str) -> String {
 }
 
 /// A web address, `https://` added when left out.
-pub fn parse_website(input: &str) -> Result<String, String> {
-    let hint = || "Enter a web address, like www.example.it.".to_string();
+pub fn parse_website(input: &str) -> Result<String, Problem> {
     if input.contains(char::is_whitespace) || input.len() > 2000 {
-        return Err(hint());
+        return Err(Problem::WebsiteInvalid);
     }
     let lower = input.to_ascii_lowercase();
     let (scheme, rest) = if let Some(rest) = lower.strip_prefix("https://") {
@@ -424,7 +446,7 @@ pub fn parse_website(input: &str) -> Result<String, String> {
     } else if let Some(rest) = lower.strip_prefix("http://") {
         ("http://", &input[7..7 + rest.len()])
     } else if lower.contains("://") {
-        return Err("Only http:// and https:// addresses can be opened from here.".into());
+        return Err(Problem::WebsiteScheme);
     } else {
         ("https://", input)
     };
@@ -445,29 +467,28 @@ pub fn parse_website(input: &str) -> Result<String, String> {
             && label.chars().all(|c| c.is_alphanumeric() || c == '-')
     });
     if !host_name.contains('.') || !labels_ok {
-        return Err(hint());
+        return Err(Problem::WebsiteInvalid);
     }
     Ok(format!("{scheme}{host}{path}"))
 }
 
 /// A date of birth: a real calendar date, not in the future, typed as dd/mm/yyyy (also
 /// dd-mm-yyyy, dd.mm.yyyy or yyyy-mm-dd).
-pub fn parse_date_of_birth(input: &str, today: NaiveDate) -> Result<NaiveDate, String> {
-    let hint = "Enter the date as dd/mm/yyyy, like 24/05/1987.";
+pub fn parse_date_of_birth(input: &str, today: NaiveDate) -> Result<NaiveDate, Problem> {
     let parts: Vec<&str> = input.split(['/', '-', '.']).map(str::trim).collect();
     let numbers: Option<Vec<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
     let (day, month, year) = match (parts.as_slice(), numbers.as_deref()) {
         ([y, _, _], Some(&[year, month, day])) if y.len() == 4 => (day, month, year),
         ([_, _, y], Some(&[day, month, year])) if y.len() == 4 => (day, month, year),
-        _ => return Err(hint.into()),
+        _ => return Err(Problem::DateFormat),
     };
     let date = NaiveDate::from_ymd_opt(year as i32, month, day)
-        .ok_or_else(|| format!("{day:02}/{month:02}/{year} is not a date on the calendar."))?;
+        .ok_or(Problem::NotOnCalendar { day, month, year })?;
     if date > today {
-        return Err("A date of birth can't be in the future.".into());
+        return Err(Problem::BornInFuture);
     }
     if date.year() < 1900 {
-        return Err("Enter a date of birth after 1900.".into());
+        return Err(Problem::BornBefore1900);
     }
     Ok(date)
 }
@@ -554,11 +575,18 @@ mod tests {
             d(1990, 2, 1)
         );
         assert_eq!(parse_date_of_birth("24/11/2026", today()).unwrap(), today());
-        let not_a_date = parse_date_of_birth("31/02/1990", today()).unwrap_err();
-        assert!(not_a_date.contains("not a date"), "{not_a_date}");
-        assert!(parse_date_of_birth("25/11/2026", today())
-            .unwrap_err()
-            .contains("future"));
+        assert_eq!(
+            parse_date_of_birth("31/02/1990", today()),
+            Err(Problem::NotOnCalendar {
+                day: 31,
+                month: 2,
+                year: 1990
+            })
+        );
+        assert_eq!(
+            parse_date_of_birth("25/11/2026", today()),
+            Err(Problem::BornInFuture)
+        );
         assert!(parse_date_of_birth("05/1987", today()).is_err());
         assert!(parse_date_of_birth("1/1/87", today()).is_err());
     }
@@ -567,6 +595,11 @@ mod tests {
     fn choices_and_time_zones_accept_only_their_lists() {
         let p = |f: Field, s: &str| f.parse(s, today());
         assert_eq!(p(Field::LeadStatus, "Warm"), Ok(Some("warm".into())));
+        assert_eq!(
+            p(Field::LeadStatus, "tiepido"),
+            Ok(Some("warm".into())),
+            "the Italian label works too"
+        );
         assert!(p(Field::LeadStatus, "lukewarm").is_err());
         assert_eq!(
             p(Field::TimeZone, "europe/rome"),

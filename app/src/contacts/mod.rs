@@ -16,7 +16,10 @@ use leptos::{prelude::*, server_fn::codec::Json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::error::{AppError, AppResult};
+use crate::{
+    error::{AppError, AppResult, FieldError, Problem},
+    i18n::Locale,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -41,10 +44,10 @@ impl ContactKind {
         }
     }
 
-    pub fn label(self) -> &'static str {
+    pub fn label(self, l: Locale) -> &'static str {
         match self {
-            ContactKind::Person => "Person",
-            ContactKind::Company => "Company",
+            ContactKind::Person => l.t("Person", "Persona"),
+            ContactKind::Company => l.t("Company", "Azienda"),
         }
     }
 }
@@ -100,14 +103,14 @@ impl SortOrder {
             .unwrap_or_default()
     }
 
-    pub fn label(self) -> &'static str {
+    pub fn label(self, l: Locale) -> &'static str {
         match self {
-            SortOrder::NameAsc => "Name (A–Z)",
-            SortOrder::NameDesc => "Name (Z–A)",
-            SortOrder::CreatedDesc => "Newest first",
-            SortOrder::CreatedAsc => "Oldest first",
-            SortOrder::UpdatedDesc => "Recently updated",
-            SortOrder::UpdatedAsc => "Least recently updated",
+            SortOrder::NameAsc => l.t("Name (A–Z)", "Nome (A–Z)"),
+            SortOrder::NameDesc => l.t("Name (Z–A)", "Nome (Z–A)"),
+            SortOrder::CreatedDesc => l.t("Newest first", "Più recenti"),
+            SortOrder::CreatedAsc => l.t("Oldest first", "Meno recenti"),
+            SortOrder::UpdatedDesc => l.t("Recently updated", "Modificati di recente"),
+            SortOrder::UpdatedAsc => l.t("Least recently updated", "Modificati meno di recente"),
         }
     }
 }
@@ -244,13 +247,10 @@ pub struct Contact {
 }
 
 /// A short piece of text for a name field: trimmed, empty becomes `None`.
-fn name_part(input: &str, field: &str, label: &str) -> Result<Option<String>, AppError> {
+fn name_part(input: &str, field: &str) -> Result<Option<String>, AppError> {
     let value = input.trim();
     if value.chars().count() > 200 {
-        return Err(AppError::invalid(
-            field,
-            format!("{label} is too long (200 characters at most)."),
-        ));
+        return Err(AppError::invalid(field, Problem::TooLong { max: 200 }));
     }
     Ok((!value.is_empty()).then(|| value.to_string()))
 }
@@ -277,12 +277,12 @@ impl NewContact {
     ) -> AppResult<NewContact> {
         match ContactKind::parse(kind) {
             Some(ContactKind::Person) => {
-                let first_name = name_part(first_name, "first_name", "First name")?;
-                let last_name = name_part(last_name, "last_name", "Last name")?;
+                let first_name = name_part(first_name, "first_name")?;
+                let last_name = name_part(last_name, "last_name")?;
                 if first_name.is_none() && last_name.is_none() {
                     return Err(AppError::invalid(
                         "first_name",
-                        "Enter a first name or a last name.",
+                        Problem::PersonWithoutName,
                     ));
                 }
                 Ok(NewContact::Person {
@@ -291,15 +291,15 @@ impl NewContact {
                 })
             }
             Some(ContactKind::Company) => {
-                match name_part(business_name, "business_name", "Business name")? {
+                match name_part(business_name, "business_name")? {
                     Some(business_name) => Ok(NewContact::Company { business_name }),
                     None => Err(AppError::invalid(
                         "business_name",
-                        "Enter the business name.",
+                        Problem::CompanyWithoutName,
                     )),
                 }
             }
-            None => Err(AppError::invalid("kind", "Choose person or company.")),
+            None => Err(AppError::invalid("kind", Problem::KindMissing)),
         }
     }
 }
@@ -492,12 +492,12 @@ pub fn apply_edit(
             .and_then(|value| fields::set(&mut edited, *field, value))
         {
             Ok(()) => {}
-            Err(message) => errors.push(crate::error::FieldError::new(field.key(), message)),
+            Err(problem) => errors.push(FieldError::new(field.key(), problem)),
         }
     }
     if errors.is_empty() {
-        if let Err((field, message)) = fields::check_name(edited.kind, &edited) {
-            errors.push(crate::error::FieldError::new(field.key(), message));
+        if let Err((field, problem)) = fields::check_name(edited.kind, &edited) {
+            errors.push(FieldError::new(field.key(), problem));
         }
     }
     if !errors.is_empty() {
@@ -547,15 +547,11 @@ pub async fn update_contact(edit: ContactEdit) -> AppResult<Contact> {
     let db = crate::state::db();
     let current = store::get(&db, edit.id).await?.ok_or(AppError::NotFound)?;
     if current.version != edit.version {
-        return Err(AppError::Conflict(CONFLICT.into()));
+        return Err(AppError::Conflict);
     }
     let edited = apply_edit(&current, &edit.changes, crate::db::now().date_naive())?;
     store::update(&db, &edited).await
 }
-
-pub const CONFLICT: &str =
-    "Someone else saved this contact after you opened it (another tab, or a \
-    teammate). Your edits are still here: load their version, check, then save again.";
 
 /// Remembers **Hide empty fields** for the signed-in user.
 #[server(input = Json)]
@@ -579,7 +575,7 @@ mod tests {
             }
         );
         let err = NewContact::parse("company", "Giulia", "", "  ").unwrap_err();
-        assert!(err.field_message("business_name").is_some());
+        assert!(err.field_problem("business_name").is_some());
         assert!(NewContact::parse("robot", "", "", "").is_err());
     }
 

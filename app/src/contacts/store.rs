@@ -586,7 +586,7 @@ pub async fn update(db: &Db, edited: &Contact) -> AppResult<Contact> {
         .map(|r| r.rows_affected()))?;
     if updated == 0 {
         return Err(match get(db, edited.id).await? {
-            Some(_) => AppError::Conflict(super::CONFLICT.into()),
+            Some(_) => AppError::Conflict,
             None => AppError::NotFound,
         });
     }
@@ -927,7 +927,7 @@ mod tests {
         // …so the second tab, still on the old version, can't overwrite it silently.
         let second = edit(&opened, &[(Field::City, "Torino")]);
         let refused = update(&db, &second).await.unwrap_err();
-        assert!(matches!(refused, AppError::Conflict(_)), "{refused:?}");
+        assert!(matches!(refused, AppError::Conflict), "{refused:?}");
         let stored = get(&db, id).await.unwrap().unwrap();
         assert_eq!(stored.city.as_deref(), Some("Bologna"));
 

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::error::AppError;
+use crate::{error::AppError, i18n::use_locale};
 
 /// The error a server action ended with, if any.
 pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
@@ -31,7 +31,13 @@ pub fn TextField(
     #[prop(into)]
     error: Signal<Option<AppError>>,
 ) -> impl IntoView {
-    let message = move || error.get().and_then(|e| e.field_message(name));
+    let l = use_locale();
+    let message = move || {
+        error
+            .get()
+            .and_then(|e| e.field_problem(name))
+            .map(|p| p.text(l))
+    };
     let error_id = format!("{id}-error");
     let described_by = {
         let error_id = error_id.clone();
@@ -60,6 +66,7 @@ pub fn TextField(
 /// An error that belongs to no single field, announced to screen readers.
 #[component]
 pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    let l = use_locale();
     let general = move || {
         error.get().filter(|e| match e {
             // Field problems show next to their fields; repeat only a summary of several.
@@ -67,33 +74,5 @@ pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView
             _ => true,
         })
     };
-    move || general().map(|e| view! { <p class="alert" role="alert">{e.to_string()}</p> })
-}
-
-/// "1000000" → "1,000,000".
-pub fn group_thousands(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn big_numbers_are_grouped() {
-        assert_eq!(super::group_thousands(0), "0");
-        assert_eq!(super::group_thousands(999), "999");
-        assert_eq!(super::group_thousands(1000), "1,000");
-        assert_eq!(super::group_thousands(1_000_000), "1,000,000");
-    }
+    move || general().map(|e| view! { <p class="alert" role="alert">{e.message(l)}</p> })
 }

@@ -29,8 +29,20 @@ pub enum Backend {
     Postgres,
 }
 
+/// A browser set to English, the language of UI-CONTRACT's names.
 pub fn browser() -> Client {
+    browser_in("en-GB,en;q=0.9")
+}
+
+/// A browser whose `Accept-Language` is `languages`.
+pub fn browser_in(languages: &str) -> Client {
+    let mut headers = header::HeaderMap::new();
+    headers.insert(
+        header::ACCEPT_LANGUAGE,
+        header::HeaderValue::from_str(languages).expect("a header value"),
+    );
     Client::builder()
+        .default_headers(headers)
         .cookie_store(true)
         .redirect(Policy::none())
         .timeout(Duration::from_secs(30))
