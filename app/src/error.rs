@@ -38,16 +38,24 @@ pub enum Problem {
     EmailNoAt,
     EmailInvalid,
     EmailTaken,
-    PasswordTooShort { min: usize },
+    PasswordTooShort {
+        min: usize,
+    },
     /// Longer than `max` characters.
-    TooLong { max: usize },
+    TooLong {
+        max: usize,
+    },
     NameMissing,
     PhoneInvalid,
     PhoneNotItalian,
     WebsiteInvalid,
     WebsiteScheme,
     DateFormat,
-    NotOnCalendar { day: u32, month: u32, year: u32 },
+    NotOnCalendar {
+        day: u32,
+        month: u32,
+        year: u32,
+    },
     BornInFuture,
     BornBefore1900,
     NotInList,
@@ -191,9 +199,7 @@ impl AppError {
     /// The error as the user reads it, in their language.
     pub fn message(&self, l: Locale) -> String {
         let text = match self {
-            AppError::Unauthorized => {
-                l.t("Please sign in to continue.", "Accedi per continuare.")
-            }
+            AppError::Unauthorized => l.t("Please sign in to continue.", "Accedi per continuare."),
             AppError::Forbidden => l.t(
                 "You are not allowed to do that.",
                 "Non hai il permesso di farlo.",

@@ -142,7 +142,11 @@ pub fn provide_locale() {
 pub fn request_locale() -> Locale {
     #[cfg(feature = "ssr")]
     if let Some(parts) = use_context::<http::request::Parts>() {
-        return parts.extensions.get::<Locale>().copied().unwrap_or_default();
+        return parts
+            .extensions
+            .get::<Locale>()
+            .copied()
+            .unwrap_or_default();
     }
     Locale::default()
 }
@@ -154,7 +158,10 @@ mod tests {
     #[test]
     fn the_browser_s_preferred_language_wins_among_ours() {
         let pick = Locale::from_accept_language;
-        assert_eq!(pick("it-IT,it;q=0.9,en-US;q=0.8,en;q=0.7"), Some(Locale::It));
+        assert_eq!(
+            pick("it-IT,it;q=0.9,en-US;q=0.8,en;q=0.7"),
+            Some(Locale::It)
+        );
         assert_eq!(pick("en-US,en;q=0.9"), Some(Locale::En));
         assert_eq!(pick("de-CH, en;q=0.8, it;q=0.5"), Some(Locale::En));
         assert_eq!(pick("fr;q=0.9, it;q=0.95"), Some(Locale::It));

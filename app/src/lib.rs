@@ -45,8 +45,8 @@ use leptos_router::{
 };
 
 use crate::auth::{me, LanguageSwitch, LoginRoute, SetupRoute, SignOutButton};
-use crate::i18n::{provide_locale, use_locale};
 use crate::contacts::{ContactRoute, ContactsPage};
+use crate::i18n::{provide_locale, use_locale};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {

@@ -100,6 +100,7 @@ test("contact page speed", async ({ page }) => {
     after = page.next;
   }
   const server: number[] = [];
+  const inServer: number[] = [];
   for (let i = 0; i < SERVER_CALLS + 100; i++) {
     const target = targets[i % targets.length];
     const t0 = performance.now();
@@ -107,7 +108,13 @@ test("contact page speed", async ({ page }) => {
     await res.arrayBuffer();
     const elapsed = performance.now() - t0;
     expect(res.status).toBe(200);
-    if (i >= 100) server.push(elapsed); // the first hundred warm caches up
+    const timing = /app;dur=([\d.]+)/.exec(res.headers.get("server-timing") ?? "");
+    expect(timing, "the server says how long it took").not.toBeNull();
+    if (i >= 100) {
+      // The first hundred warm caches up.
+      server.push(elapsed);
+      inServer.push(Number(timing![1]));
+    }
   }
 
   // 2. Next with the next card prefetched: wait for the prefetch, then press Next.
@@ -134,7 +141,8 @@ test("contact page speed", async ({ page }) => {
   const results = {
     contacts,
     measured_at: new Date().toISOString(),
-    server_open_contact_ms: percentiles(server),
+    server_open_contact_ms: percentiles(inServer),
+    server_open_contact_round_trip_ms: percentiles(server),
     next_prefetched_ms: percentiles(prefetched.painted),
     next_prefetched_in_dom_ms: percentiles(prefetched.inDom),
     next_not_prefetched_ms: percentiles(cold.painted),
@@ -150,7 +158,8 @@ test("contact page speed", async ({ page }) => {
       `\nContact page at ${contacts.toLocaleString("en")} contacts (milliseconds)\n`,
       "| measure | n | p50 | p95 | p99 | target |",
       "|---|---|---|---|---|---|",
-      row("server: contact-page data (open_contact)", results.server_open_contact_ms, "p99 ≤ 5"),
+      row("server: contact-page data (open_contact), time in the server", results.server_open_contact_ms, "p99 ≤ 5"),
+      row("server: the same, round trip from a client on the machine", results.server_open_contact_round_trip_ms, ""),
       row("Next → heading in the page, prefetched", results.next_prefetched_in_dom_ms, ""),
       row("Next → heading painted, prefetched", results.next_prefetched_ms, "≤ 16"),
       row("Next → heading in the page, not prefetched", results.next_not_prefetched_in_dom_ms, ""),

@@ -39,7 +39,7 @@ test("an admin sets up Rubrica, adds contacts, finds them and signs out", async 
   const dialog = page.getByRole("dialog", { name: "New contact" });
   await expect(dialog.getByRole("radio", { name: "Person" })).toBeChecked();
   await dialog.getByRole("button", { name: "Create contact" }).click();
-  await expect(dialog.getByText("Enter a first name or a last name.")).toBeVisible();
+  await expect(dialog.getByText("A person needs a first name or a last name.")).toBeVisible();
   await dialog.getByRole("textbox", { name: "First name" }).fill("Giulia");
   await dialog.getByRole("textbox", { name: "Last name" }).fill(`Bianchi-${suffix}`);
   await dialog.getByRole("button", { name: "Create contact" }).click();

@@ -15,10 +15,10 @@ use app::{
     App,
 };
 use axum::{
-    extract::State,
+    extract::{Request, State},
     http::{header, HeaderValue, StatusCode},
-    middleware,
-    response::{IntoResponse, Json},
+    middleware::{self, Next},
+    response::{IntoResponse, Json, Response},
     routing::get,
     Router,
 };
@@ -79,10 +79,25 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(error_status_layer))
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
+        .layer(middleware::from_fn(server_timing))
         .layer(middleware::from_fn(same_origin_layer))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Tells the browser how long the server took (`Server-Timing: app;dur=1.234`, in milliseconds,
+/// shown by developer tools and read by `bench.sh`): session lookup, access checks and the work
+/// itself, without the network or the client. For pages, which stream, it is the time to the
+/// first byte.
+async fn server_timing(req: Request, next: Next) -> Response {
+    let start = std::time::Instant::now();
+    let mut response = next.run(req).await;
+    let ms = start.elapsed().as_secs_f64() * 1000.0;
+    if let Ok(value) = HeaderValue::from_str(&format!("app;dur={ms:.3}")) {
+        response.headers_mut().insert("server-timing", value);
+    }
+    response
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {

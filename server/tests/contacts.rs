@@ -34,6 +34,12 @@ app_test!(a_new_person_is_created_opened_and_found_by_search, |app| {
     let opened = app
         .call_json::<GetContact>(&tab, &[("id", &id.to_string())])
         .await;
+    let timing = opened.headers()["server-timing"].to_str().unwrap();
+    let ms: f64 = timing
+        .strip_prefix("app;dur=")
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_else(|| panic!("the server says how long it took: {timing}"));
+    assert!(ms > 0.0, "{timing}");
     let contact: Contact = opened.json().await.unwrap();
     assert_eq!(contact.display_name, "Giulia Bianchi");
     assert_eq!(contact.first_name.as_deref(), Some("Giulia"));

@@ -105,7 +105,16 @@ pub fn LanguageSwitch() -> impl IntoView {
         Locale::En => Locale::It,
     };
     let location = use_location();
-    let here = move || format!("{}{}", location.pathname.get(), location.search.get());
+    // The router's `search` comes without its `?`.
+    let here = move || {
+        let search = location.search.get();
+        let path = location.pathname.get();
+        if search.is_empty() {
+            path
+        } else {
+            format!("{path}?{search}")
+        }
+    };
     view! {
         <form method="post" action={<SetLocale as ServerFn>::PATH} class="language">
             <input type="hidden" name="next" value=here/>

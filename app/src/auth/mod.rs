@@ -48,9 +48,7 @@ impl Email {
         if trimmed.len() > 254 {
             return Err(Problem::TooLong { max: 254 });
         }
-        let (local, domain) = trimmed
-            .rsplit_once('@')
-            .ok_or(Problem::EmailNoAt)?;
+        let (local, domain) = trimmed.rsplit_once('@').ok_or(Problem::EmailNoAt)?;
         let valid_domain = domain.contains('.')
             && !domain.starts_with('.')
             && !domain.ends_with('.')

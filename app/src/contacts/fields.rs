@@ -482,8 +482,11 @@ pub fn parse_date_of_birth(input: &str, today: NaiveDate) -> Result<NaiveDate, P
         ([_, _, y], Some(&[day, month, year])) if y.len() == 4 => (day, month, year),
         _ => return Err(Problem::DateFormat),
     };
-    let date = NaiveDate::from_ymd_opt(year as i32, month, day)
-        .ok_or(Problem::NotOnCalendar { day, month, year })?;
+    let date = NaiveDate::from_ymd_opt(year as i32, month, day).ok_or(Problem::NotOnCalendar {
+        day,
+        month,
+        year,
+    })?;
     if date > today {
         return Err(Problem::BornInFuture);
     }

@@ -280,25 +280,20 @@ impl NewContact {
                 let first_name = name_part(first_name, "first_name")?;
                 let last_name = name_part(last_name, "last_name")?;
                 if first_name.is_none() && last_name.is_none() {
-                    return Err(AppError::invalid(
-                        "first_name",
-                        Problem::PersonWithoutName,
-                    ));
+                    return Err(AppError::invalid("first_name", Problem::PersonWithoutName));
                 }
                 Ok(NewContact::Person {
                     first_name,
                     last_name,
                 })
             }
-            Some(ContactKind::Company) => {
-                match name_part(business_name, "business_name")? {
-                    Some(business_name) => Ok(NewContact::Company { business_name }),
-                    None => Err(AppError::invalid(
-                        "business_name",
-                        Problem::CompanyWithoutName,
-                    )),
-                }
-            }
+            Some(ContactKind::Company) => match name_part(business_name, "business_name")? {
+                Some(business_name) => Ok(NewContact::Company { business_name }),
+                None => Err(AppError::invalid(
+                    "business_name",
+                    Problem::CompanyWithoutName,
+                )),
+            },
             None => Err(AppError::invalid("kind", Problem::KindMissing)),
         }
     }
