@@ -123,9 +123,12 @@ impl Db {
                     source,
                 })?;
             }
+            // A connection to a file in this process cannot break the way a network one can:
+            // no ping before each use, which would double the trips to its worker thread.
             let pool = SqlitePoolOptions::new()
                 .max_connections(settings.max_connections)
                 .acquire_timeout(settings.connect_timeout)
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await
                 .map_err(|source| DbError::Unreachable { url: shown, source })?;

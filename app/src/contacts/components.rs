@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     card::{ContactScreen, PrefetchCache},
-    fields::Field,
+    fields::{format_phone, Field},
     list_contacts, url_pairs, ContactKind, ContactListPage, CreateContact, ListPlace, ListQuery,
     ListTotal, SortOrder, PAGE_SIZE,
 };
@@ -192,7 +192,8 @@ fn ContactList(result: ContactListPage, query: ListQuery) -> impl IntoView {
                         pos: Some(start + i as u64 + 1),
                         of,
                     };
-                    let details = [c.business_name.filter(|_| c.kind == ContactKind::Person), c.email, c.phone, c.city]
+                    let phone = c.phone.as_deref().map(format_phone);
+                    let details = [c.business_name.filter(|_| c.kind == ContactKind::Person), c.email, phone, c.city]
                         .into_iter()
                         .flatten()
                         .collect::<Vec<_>>()

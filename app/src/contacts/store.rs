@@ -445,8 +445,9 @@ pub async fn nav(db: &Db, contact: &Contact, mut place: ListPlace) -> AppResult<
             AppResult::Ok(rows.first().map(|r| r.id))
         }
     };
-    let previous = neighbour(false).await?;
-    let next = neighbour(true).await?;
+    // Two lookups on two of the pool's connections at once: the page waits for one round trip
+    // to the database, not two.
+    let (previous, next) = tokio::try_join!(neighbour(false), neighbour(true))?;
     let needle = search_needle(&place.list.q);
     if place.pos.is_none() {
         place.pos = position(db, contact, &place.list, needle.as_deref()).await?;
