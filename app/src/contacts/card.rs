@@ -398,10 +398,17 @@ pub fn ContactScreen(
     let nav = RwSignal::new(nav);
     let restored = RwSignal::new(false);
 
-    // Edits left unsaved on an earlier visit come back, and the neighbours are fetched ahead.
+    // Edits left unsaved on an earlier visit come back, and the neighbours are fetched ahead:
+    // after the card has been painted, so that fetching them never delays showing this one.
     let arrived = move |view: &ContactView| {
-        restored.set(card.restore_draft());
-        cache.prefetch(view);
+        let back = card.restore_draft();
+        if back != restored.get_untracked() {
+            restored.set(back);
+        }
+        let view = view.clone();
+        request_animation_frame(move || {
+            set_timeout(move || cache.prefetch(&view), std::time::Duration::ZERO)
+        });
     };
     // In the browser only: the width decides Hide empty fields when the user never chose.
     Effect::new(move |_| {
@@ -416,13 +423,22 @@ pub fn ContactScreen(
     // Another contact of the list: from the prefetched pages when they have it, else from the
     // server. The card on screen takes its data; edits left on the one before are saved (Next,
     // Previous) or kept in localStorage (back, forward) for its next visit.
+    // Only what changed is set: every signal set wakes the card's controls that read it.
     let show = move |view: ContactView| {
         card.contact.set(view.contact.clone());
         nav.set(view.nav.clone());
-        card.drafts.set(HashMap::new());
-        card.errors.set(HashMap::new());
-        card.problem.set(None);
-        card.saved.set(false);
+        if card.drafts.with_untracked(|d| !d.is_empty()) {
+            card.drafts.set(HashMap::new());
+        }
+        if card.errors.with_untracked(|e| !e.is_empty()) {
+            card.errors.set(HashMap::new());
+        }
+        if card.problem.with_untracked(Option::is_some) {
+            card.problem.set(None);
+        }
+        if card.saved.get_untracked() {
+            card.saved.set(false);
+        }
         arrived(&view);
     };
     Effect::new(move |shown: Option<(Option<Uuid>, ListPlace)>| {
