@@ -65,6 +65,42 @@ pub enum Problem {
     /// A company is left without its business name.
     CompanyWithoutName,
     KindMissing,
+    /// A whole number was expected.
+    NumberInvalid,
+    /// A number (with decimals) was expected.
+    DecimalInvalid,
+    /// Beyond what the field can hold.
+    NumberTooLarge,
+    /// A date and time was expected.
+    DateTimeInvalid,
+    /// A checkbox value other than yes or no.
+    CheckboxInvalid,
+    /// A custom field, folder, contact type or tag needs a name.
+    NameRequired,
+    /// Another one already has this name.
+    NameTaken,
+    /// A select field needs options to choose from.
+    OptionsMissing,
+    /// The same option twice.
+    OptionRepeated,
+    /// Retyping a field would lose `count` contacts' values.
+    ValuesWontConvert {
+        count: u64,
+    },
+    /// Standard folders and fields are part of every card.
+    StandardFixed,
+    /// A colour outside the palette.
+    ColorUnknown,
+    /// The owner can't also be a follower.
+    FollowerIsOwner,
+    /// Not a user of this workspace (or a disabled one).
+    UserUnknown,
+    /// The workspace would be left without an admin.
+    LastAdmin,
+    /// An admin can't disable or demote themselves.
+    NotYourself,
+    /// A password link that is unknown, used or expired.
+    LinkExpired,
 }
 
 impl Problem {
@@ -150,6 +186,74 @@ impl Problem {
                 "Un'azienda deve avere il nome dell'azienda.",
             ),
             KindMissing => l.t("Choose person or company.", "Scegli persona o azienda."),
+            NumberInvalid => l.t(
+                "Enter a whole number, like 42 or 1.250.",
+                "Inserisci un numero intero, come 42 o 1.250.",
+            ),
+            DecimalInvalid => l.t(
+                "Enter a number, like 19.90 or 1,250.50.",
+                "Inserisci un numero, come 19,90 o 1.250,50.",
+            ),
+            NumberTooLarge => l.t("That number is too large.", "Il numero è troppo grande."),
+            DateTimeInvalid => l.t(
+                "Enter a date and time, like 24/05/2026 14:30.",
+                "Inserisci data e ora, come 24/05/2026 14:30.",
+            ),
+            CheckboxInvalid => l.t("Choose yes or no.", "Scegli sì o no."),
+            NameRequired => l.t("Enter a name.", "Inserisci un nome."),
+            NameTaken => l.t(
+                "That name is already used. Choose another.",
+                "Questo nome è già usato. Scegline un altro.",
+            ),
+            OptionsMissing => l.t(
+                "Add at least one option, one per line.",
+                "Aggiungi almeno un'opzione, una per riga.",
+            ),
+            OptionRepeated => l.t(
+                "Each option can appear only once.",
+                "Ogni opzione può comparire una sola volta.",
+            ),
+            ValuesWontConvert { count } => {
+                return match l {
+                    Locale::En if *count == 1 => {
+                        "1 contact has a value that can't become this type. Change or clear it first.".to_string()
+                    }
+                    Locale::En => format!(
+                        "{count} contacts have values that can't become this type. Change or clear them first."
+                    ),
+                    Locale::It if *count == 1 => {
+                        "1 contatto ha un valore che non può diventare di questo tipo. Modificalo o svuotalo prima.".to_string()
+                    }
+                    Locale::It => format!(
+                        "{count} contatti hanno valori che non possono diventare di questo tipo. Modificali o svuotali prima."
+                    ),
+                }
+            }
+            StandardFixed => l.t(
+                "Standard folders and fields can be moved, but not renamed or deleted.",
+                "Le cartelle e i campi standard si possono spostare, ma non rinominare né eliminare.",
+            ),
+            ColorUnknown => l.t("Choose a colour from the list.", "Scegli un colore dall'elenco."),
+            FollowerIsOwner => l.t(
+                "The owner can't also be a follower. Choose someone else, or change the owner first.",
+                "Il proprietario non può essere anche follower. Scegli un'altra persona o cambia prima il proprietario.",
+            ),
+            UserUnknown => l.t(
+                "Choose an active member of the team.",
+                "Scegli un membro attivo del team.",
+            ),
+            LastAdmin => l.t(
+                "The workspace needs at least one active admin.",
+                "Lo spazio di lavoro deve avere almeno un amministratore attivo.",
+            ),
+            NotYourself => l.t(
+                "You can't do that to your own account.",
+                "Non puoi farlo sul tuo account.",
+            ),
+            LinkExpired => l.t(
+                "This link has expired or was already used. Ask for a new one.",
+                "Questo link è scaduto o è già stato usato. Richiedine uno nuovo.",
+            ),
         };
         text.to_string()
     }

@@ -23,15 +23,22 @@ macro_rules! lazy_page {
     };
 }
 
+pub mod audit;
 pub mod auth;
 pub mod contacts;
 pub mod error;
+pub mod fields;
 pub mod i18n;
 pub mod resource;
+pub mod settings;
+pub mod tags;
+pub mod team;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
 pub mod db;
+#[cfg(feature = "ssr")]
+pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod state;
 #[cfg(feature = "ssr")]
@@ -46,7 +53,10 @@ use leptos_router::{
 
 use crate::auth::{me, LanguageSwitch, LoginRoute, SetupRoute, SignOutButton};
 use crate::contacts::{ContactRoute, ContactsPage};
+use crate::fields::FieldsSettingsRoute;
 use crate::i18n::{provide_locale, use_locale};
+use crate::tags::TagsSettingsRoute;
+use crate::team::{PasswordRoute, ResetRequestRoute, TeamSettingsRoute};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -83,10 +93,16 @@ pub fn App() -> impl IntoView {
                 // fetched when first shown: the contacts list, where people land, loads alone.
                 <Route path=path!("/login") view={Lazy::<LoginRoute>::new()}/>
                 <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()}/>
+                <Route path=path!("/password-reset") view={Lazy::<ResetRequestRoute>::new()}/>
+                <Route path=path!("/password-reset/:token") view={Lazy::<PasswordRoute>::new()}/>
                 <ParentRoute path=path!("") view=Workspace>
                     <Route path=path!("/") view=|| view! { <Redirect path="/contacts"/> }/>
                     <Route path=path!("/contacts") view=ContactsPage/>
                     <Route path=path!("/contacts/:id") view={Lazy::<ContactRoute>::new()}/>
+                    <Route path=path!("/settings") view=|| view! { <Redirect path="/settings/fields"/> }/>
+                    <Route path=path!("/settings/fields") view={Lazy::<FieldsSettingsRoute>::new()}/>
+                    <Route path=path!("/settings/tags") view={Lazy::<TagsSettingsRoute>::new()}/>
+                    <Route path=path!("/settings/team") view={Lazy::<TeamSettingsRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -105,6 +121,13 @@ fn Workspace() -> impl IntoView {
             <nav aria-label=l.t("Main", "Principale")>
                 <A href="/contacts" attr:class="brand">"Rubrica"</A>
                 <A href="/contacts">{l.t("Contacts", "Contatti")}</A>
+                <Transition>
+                    {move || Suspend::new(async move {
+                        user.await.ok().filter(|u| u.is_admin).map(|_| view! {
+                            <A href="/settings">{l.t("Settings", "Impostazioni")}</A>
+                        })
+                    })}
+                </Transition>
             </nav>
             <div class="account">
                 <Transition>

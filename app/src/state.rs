@@ -1,4 +1,4 @@
-//! What every request on the server can reach: options, the database, the auth settings.
+//! What every request on the server can reach: options, the database, the auth and mail settings.
 //! Server functions get it with [`app_state`]; axum handlers with `State<AppState>`.
 
 use std::time::Duration;
@@ -31,16 +31,26 @@ pub struct AppState {
     pub db: Db,
     pub auth: AuthSettings,
     pub sign_in_throttle: std::sync::Arc<crate::auth::ssr::SignInThrottle>,
+    /// Email (if set up) and the address links point at.
+    pub mail: crate::mail::MailSettings,
 }
 
 impl AppState {
+    /// State without email; links point at the address the server listens on.
     pub fn new(leptos_options: LeptosOptions, db: Db, auth: AuthSettings) -> AppState {
+        let public_url = format!("http://{}", leptos_options.site_addr);
         AppState {
             leptos_options,
             db,
             auth,
             sign_in_throttle: Default::default(),
+            mail: crate::mail::MailSettings::new(None, &public_url),
         }
+    }
+
+    pub fn with_mail(mut self, mail: crate::mail::MailSettings) -> AppState {
+        self.mail = mail;
+        self
     }
 }
 

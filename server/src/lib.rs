@@ -38,6 +38,7 @@ pub struct ServeConfig {
     pub addr: SocketAddr,
     pub site_root: PathBuf,
     pub auth: AuthSettings,
+    pub mail: app::mail::MailSettings,
 }
 
 /// Opens the database named by `url` and brings its schema up to date.
@@ -234,11 +235,14 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         leptos_options(&config.site_root, addr),
         db.clone(),
         config.auth,
-    );
+    )
+    .with_mail(config.mail);
+    let state_mail_on = state.mail.mailer.is_some();
     let running = start(listener, state, true).await?;
     tracing::info!(
         url = %format!("http://{addr}"),
         database = db.backend().name(),
+        email = if state_mail_on { "on" } else { "off (links are shown instead)" },
         "Rubrica is listening"
     );
     running.wait().await?;

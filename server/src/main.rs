@@ -6,6 +6,7 @@ use anyhow::Context;
 use app::{
     auth::{parse_user_name, store, Email, NewPassword},
     db::PoolSettings,
+    mail::{MailSettings, Mailer},
     state::AuthSettings,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -84,6 +85,20 @@ struct ServeArgs {
     /// Sign a user out after this many hours without a request
     #[arg(long, env = "SESSION_IDLE_HOURS", default_value_t = 168)]
     session_idle_hours: u64,
+
+    /// SMTP server for invitations, password links and notifications, in lettre's URL form:
+    /// smtp://host:2525, smtp://user:pass@host:587?tls=required (STARTTLS), smtps://user:pass@host
+    /// (TLS). Without it nothing is emailed and links are shown to copy
+    #[arg(long, env = "SMTP_URL")]
+    smtp_url: Option<String>,
+
+    /// The sender of Rubrica's emails
+    #[arg(long, env = "MAIL_FROM", default_value = "Rubrica <rubrica@localhost>")]
+    mail_from: String,
+
+    /// The address people open Rubrica at, for links in emails (default: http://ADDR)
+    #[arg(long, env = "PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 /// Parses only the serve options (with their environment variables), for a bare `rubrica`.
@@ -154,7 +169,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .unwrap_or_else(|| Command::Serve(ServeOnly::parse_from(["rubrica"]).args));
     match command {
         Command::Serve(args) => {
+            let mailer = args
+                .smtp_url
+                .as_deref()
+                .map(|url| Mailer::new(url, &args.mail_from))
+                .transpose()?;
+            let public_url = args
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}", args.addr));
             serve(ServeConfig {
+                mail: MailSettings::new(mailer, &public_url),
                 database_url: cli.database_url,
                 pool,
                 addr: args.addr,

@@ -294,7 +294,13 @@ const SOURCES: &[&str] = &[
     "Telefonata",
 ];
 const LEAD_STATUSES: &[&str] = &["cold", "warm", "hot"];
-const TYPES: &[&str] = &["Lead", "Customer", "Supplier", "Partner"];
+/// The default contact types (fixed ids from the migrations): Lead, Customer, Supplier, Partner.
+const TYPES: &[&str] = &[
+    "00000000-0000-0000-0000-0000d0000001",
+    "00000000-0000-0000-0000-0000d0000002",
+    "00000000-0000-0000-0000-0000d0000003",
+    "00000000-0000-0000-0000-0000d0000004",
+];
 const UTM_SOURCES: &[&str] = &["google", "facebook", "instagram", "newsletter"];
 const UTM_MEDIUMS: &[&str] = &["cpc", "social", "email", "referral"];
 const UTM_CAMPAIGNS: &[&str] = &[
@@ -406,7 +412,8 @@ fn random_contact(rng: &mut StdRng, now: DateTime<Utc>) -> ContactRecord {
             ContactKind::Company => None,
         },
         contact_source: some(rng, 0.6, |r| pick(r, SOURCES).to_string()),
-        contact_type: some(rng, 0.7, |r| pick(r, TYPES).to_string()),
+        contact_type_id: some(rng, 0.7, |r| pick(r, TYPES).parse().expect("a fixed uuid")),
+        owner_id: None,
         business_name,
         street_address: some(rng, 0.5, |r| {
             format!("{} {}", pick(r, STREETS), r.gen_range(1..180))

@@ -189,11 +189,19 @@ app_test!(
 );
 
 app_test!(
-    every_server_function_but_sign_in_refuses_a_caller_without_a_session,
+    every_server_function_but_sign_in_and_password_links_refuses_a_caller_without_a_session,
     |app| {
         app.set_up_admin(&browser()).await;
         let anonymous = browser();
-        let public = [<Login as ServerFn>::PATH, <Setup as ServerFn>::PATH];
+        // Signing in, first-run setup, and the "forgot your password" pages (a link stands in for
+        // the session there).
+        let public = [
+            <Login as ServerFn>::PATH,
+            <Setup as ServerFn>::PATH,
+            <app::team::RequestPasswordReset as ServerFn>::PATH,
+            <app::team::PasswordLink as ServerFn>::PATH,
+            <app::team::SetPassword as ServerFn>::PATH,
+        ];
         let all: Vec<_> = leptos::server_fn::axum::server_fn_paths().collect();
         for known in [
             <Logout as ServerFn>::PATH,

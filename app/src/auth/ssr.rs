@@ -40,7 +40,8 @@ pub struct SignedIn {
     token_hash: Vec<u8>,
 }
 
-fn token_hash(token: &str) -> Vec<u8> {
+/// What the database keeps of a secret token (a session, a password link): its SHA-256.
+pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
@@ -212,9 +213,14 @@ fn accepts_html(req: &Request) -> bool {
 
 /// Which pages and server functions need no session.
 fn is_public_path(path: &str) -> bool {
-    matches!(path, "/login" | "/setup")
+    use crate::team::{PasswordLink, RequestPasswordReset, SetPassword};
+    matches!(path, "/login" | "/setup" | "/password-reset")
+        || path.starts_with("/password-reset/")
         || path == <Login as ServerFn>::PATH
         || path == <Setup as ServerFn>::PATH
+        || path == <RequestPasswordReset as ServerFn>::PATH
+        || path == <PasswordLink as ServerFn>::PATH
+        || path == <SetPassword as ServerFn>::PATH
 }
 
 /// Resolves the session cookie into an [`Auth`] extension, then lets a request through only if it
@@ -356,9 +362,7 @@ pub async fn start_session(state: &AppState, user_id: Uuid) -> AppResult<()> {
     if let Some(old) = request_auth() {
         delete_session(&state.db, &old.token_hash).await?;
     }
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
+    let token = new_token();
     let at = now();
     with_db!(&state.db, pool => sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
@@ -370,6 +374,13 @@ pub async fn start_session(state: &AppState, user_id: Uuid) -> AppResult<()> {
     .await.map(|r| r.rows_affected()))?;
     set_cookie(state, &token, None);
     Ok(())
+}
+
+/// A fresh secret: 256 random bits, URL-safe.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// Signs out: the session row goes, and the browser is told to forget the cookie.

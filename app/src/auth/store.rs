@@ -24,7 +24,7 @@ fn hasher() -> Argon2<'static> {
 
 /// A stored password hash. Deliberately neither `Serialize` nor `Debug`-printable, so it can never
 /// travel to a browser or a log.
-pub struct StoredHash(String);
+pub struct StoredHash(pub(crate) String);
 
 /// Hashes on a blocking thread: argon2 takes tens of milliseconds of CPU and must not stall the
 /// async runtime.
@@ -85,10 +85,16 @@ pub async fn authenticate(db: &Db, email: &str, password: &str) -> AppResult<Cur
     .bind(&email)
     .fetch_optional(pool)
     .await)?;
-    let stored = row.as_ref().map(|r| r.password_hash.clone());
+    // An invited user has no password yet (an empty hash): checked against the decoy like an
+    // unknown email, and refused whatever was typed.
+    let stored = row
+        .as_ref()
+        .map(|r| r.password_hash.clone())
+        .filter(|h| !h.is_empty());
+    let has_password = stored.is_some();
     let matches = verify_password(password.to_owned(), stored).await?;
     match row {
-        Some(row) if matches && !row.disabled => Ok(CurrentUser {
+        Some(row) if matches && has_password && !row.disabled => Ok(CurrentUser {
             id: row.id,
             name: row.name,
             email: row.email,

@@ -1,8 +1,10 @@
 //! The contact page once its data is here: header with previous/next through the list the user
-//! came from, and the card of editable fields in folders, with Hide empty fields and Search fields.
+//! came from, owner, followers, tags, visibility and DND (`header.rs`), the card of editable
+//! fields — standard and custom — in the team's folders, with Hide empty fields and Search fields,
+//! and the contact's history.
 //!
 //! Edits are kept as typed text per field until **Save**; they are checked as the user leaves a
-//! field (the same [`Field::parse`] the server runs), kept in `localStorage` so a reload or the
+//! field (the same [`Layout::parse`] the server runs), kept in `localStorage` so a reload or the
 //! back button never loses them, and saved before moving to the previous or next contact.
 
 use std::collections::HashMap;
@@ -14,14 +16,17 @@ use leptos_router::hooks::use_navigate;
 use uuid::Uuid;
 
 use super::{
-    apply_edit,
-    fields::{Control, Field, Folder},
-    get_contact, open_contact, remember_hide_empty_fields,
+    apply_edit, get_contact,
+    header::{ContactPeople, DndSection, HeaderState, PeopleSection, TagsSection},
+    open_contact, remember_hide_empty_fields,
+    standard::Control,
     time_zones::TIME_ZONES,
-    update_contact, Contact, ContactEdit, ContactKind, ContactView, ListPlace,
+    update_contact, CardContext, Contact, ContactEdit, ContactKind, ContactView, ListPlace,
 };
 use crate::{
+    audit::{contact_history, AuditEntry},
     error::{AppError, Problem},
+    fields::{AddFieldDialog, CardField, CustomField, FieldRef, FieldType, Layout, LayoutFolder},
     i18n::{use_locale, Locale},
 };
 
@@ -131,9 +136,13 @@ struct Card {
     /// The contact as last saved.
     contact: RwSignal<Contact>,
     /// What the user typed, per field, where it differs from the saved value.
-    drafts: RwSignal<HashMap<Field, String>>,
+    drafts: RwSignal<HashMap<FieldRef, String>>,
     /// Per-field problems: from checking in the browser, or from the server.
-    errors: RwSignal<HashMap<Field, Problem>>,
+    errors: RwSignal<HashMap<FieldRef, Problem>>,
+    /// The team's folders, fields and contact types.
+    layout: RwSignal<Layout>,
+    /// Bumped after every change to the contact, so its history is read again.
+    changed: RwSignal<u32>,
     /// A problem with the save as a whole (conflict, network…).
     problem: RwSignal<Option<AppError>>,
     saving: RwSignal<bool>,
@@ -156,21 +165,45 @@ fn local_storage() -> Option<web_sys::Storage> {
 }
 
 impl Card {
-    fn shown(self, field: Field) -> String {
-        self.contact.with(|c| field.shown(c))
+    /// A custom field's definition, if it is still in the layout.
+    fn custom(self, id: Uuid) -> Option<CustomField> {
+        self.layout.with(|l| l.custom(id).cloned())
     }
 
-    fn value(self, field: Field) -> String {
+    /// What the field's control holds for the saved value.
+    fn shown(self, field: FieldRef) -> String {
+        match field {
+            FieldRef::Standard(field) => self.contact.with(|c| field.shown(c)),
+            FieldRef::Custom(id) => {
+                let stored = self.contact.with(|c| c.custom.get(&id).cloned());
+                match (stored, self.custom(id)) {
+                    (Some(stored), Some(custom)) => custom.shown(&stored, self.l),
+                    (Some(stored), None) => stored,
+                    (None, _) => String::new(),
+                }
+            }
+        }
+    }
+
+    fn value(self, field: FieldRef) -> String {
         self.drafts
             .with(|d| d.get(&field).cloned())
             .unwrap_or_else(|| self.shown(field))
     }
 
-    fn is_empty(self, field: Field) -> bool {
+    fn is_empty(self, field: FieldRef) -> bool {
         self.value(field).trim().is_empty() && self.shown(field).is_empty()
     }
 
-    fn edit(self, field: Field, text: String) {
+    fn label(self, field: FieldRef) -> String {
+        self.layout.with(|l| {
+            l.field(field)
+                .map(|f| f.field.label(self.l))
+                .unwrap_or_default()
+        })
+    }
+
+    fn edit(self, field: FieldRef, text: String) {
         let unchanged = text == self.shown(field);
         self.drafts.update(|d| {
             if unchanged {
@@ -189,9 +222,11 @@ impl Card {
     }
 
     /// Checks one field as the server will, and shows or clears its error.
-    fn check(self, field: Field) {
+    fn check(self, field: FieldRef) {
         let text = self.value(field);
-        let problem = field.parse(&text, today()).err();
+        let problem = self
+            .layout
+            .with_untracked(|l| l.parse(field, &text, today()).err());
         self.errors.update(|e| match problem {
             Some(problem) => {
                 e.insert(field, problem);
@@ -202,12 +237,15 @@ impl Card {
         });
     }
 
-    fn changes(self) -> Vec<(Field, String)> {
+    /// The pending edits, in card order.
+    fn changes(self) -> Vec<(FieldRef, String)> {
         self.drafts.with_untracked(|d| {
-            Field::ALL
-                .into_iter()
-                .filter_map(|f| d.get(&f).map(|text| (f, text.clone())))
-                .collect()
+            self.layout.with_untracked(|l| {
+                l.fields()
+                    .map(|f| f.field.field_ref())
+                    .filter_map(|f| d.get(&f).map(|text| (f, text.clone())))
+                    .collect()
+            })
         })
     }
 
@@ -272,7 +310,10 @@ impl Card {
             return false;
         }
         let contact = self.contact.get_untracked();
-        if let Err(e) = apply_edit(&contact, &changes, today()) {
+        let checked = self
+            .layout
+            .with_untracked(|l| apply_edit(&contact, &changes, l, today()));
+        if let Err(e) = checked {
             self.show_error(e);
             return false;
         }
@@ -290,6 +331,7 @@ impl Card {
                 self.contact.set(saved);
                 self.discard();
                 self.saved.set(true);
+                self.changed.update(|n| *n += 1);
                 true
             }
             Err(e) => {
@@ -305,7 +347,7 @@ impl Card {
                 let mut first = None;
                 self.errors.update(|errors| {
                     for e in list {
-                        if let Some(field) = Field::ALL.into_iter().find(|f| f.key() == e.field) {
+                        if let Some(field) = FieldRef::from_key(&e.field) {
                             first = first.or(Some(field));
                             errors.insert(field, e.problem);
                         }
@@ -346,16 +388,16 @@ impl Card {
         }
     }
 
-    fn row_hidden(self, field: Field) -> bool {
+    fn row_hidden(self, field: FieldRef) -> bool {
         let filter = self.filter.with(|f| f.trim().to_lowercase());
-        if !filter.is_empty() && !field.label(self.l).to_lowercase().contains(&filter) {
+        if !filter.is_empty() && !self.label(field).to_lowercase().contains(&filter) {
             return true;
         }
         self.hide_empty.get() == Some(true) && self.is_empty(field)
     }
 }
 
-fn control_id(field: Field) -> String {
+fn control_id(field: FieldRef) -> String {
     format!("field-{}", field.key())
 }
 
@@ -371,6 +413,8 @@ fn typing_in(target: Option<web_sys::EventTarget>) -> bool {
 #[component]
 pub fn ContactScreen(
     view: ContactView,
+    /// The team's layout, people and tags: the same for every contact of the page.
+    context: CardContext,
     /// The contact and list the URL asks for: when they change (Next, Previous, back, forward),
     /// their data is swapped into this screen rather than building a new one.
     #[prop(into)]
@@ -379,23 +423,54 @@ pub fn ContactScreen(
     let cache = PrefetchCache::get();
     let ContactView {
         contact,
+        tags,
+        followers,
         nav,
         hide_empty_fields,
     } = view.clone();
+    let l = use_locale();
+    let header = HeaderState {
+        contact_id: RwSignal::new(contact.id),
+        people: RwSignal::new(ContactPeople {
+            owner_id: contact.owner_id,
+            followers,
+            visibility: contact.visibility,
+        }),
+        tags: RwSignal::new(tags),
+        dnd: RwSignal::new(contact.dnd),
+        members: Signal::stored(context.members.clone()),
+        all_tags: RwSignal::new(context.tags.clone()),
+        me: context.me,
+        admin: context.admin,
+        error: RwSignal::new(None),
+        l,
+    };
     let card = Card {
         contact: RwSignal::new(contact),
         drafts: RwSignal::new(HashMap::new()),
         errors: RwSignal::new(HashMap::new()),
+        layout: RwSignal::new(context.layout.clone()),
+        changed: RwSignal::new(0),
         problem: RwSignal::new(None),
         saving: RwSignal::new(false),
         saved: RwSignal::new(false),
         hide_empty: RwSignal::new(hide_empty_fields),
         filter: RwSignal::new(String::new()),
         cache,
-        l: use_locale(),
+        l,
     };
-    let l = card.l;
     let nav = RwSignal::new(nav);
+    // A change in the header is a change to the contact: its history is read again, and no stale
+    // copy of it is kept ahead.
+    Effect::new(move |first: Option<()>| {
+        header.people.track();
+        header.tags.track();
+        header.dnd.track();
+        if first.is_some() {
+            card.changed.update(|n| *n += 1);
+            cache.forget(header.contact_id.get_untracked());
+        }
+    });
     let restored = RwSignal::new(false);
 
     // Edits left unsaved on an earlier visit come back, and the neighbours are fetched ahead:
@@ -425,6 +500,15 @@ pub fn ContactScreen(
     // Previous) or kept in localStorage (back, forward) for its next visit.
     // Only what changed is set: every signal set wakes the card's controls that read it.
     let show = move |view: ContactView| {
+        header.contact_id.set(view.contact.id);
+        header.people.set(ContactPeople {
+            owner_id: view.contact.owner_id,
+            followers: view.followers.clone(),
+            visibility: view.contact.visibility,
+        });
+        header.tags.set(view.tags.clone());
+        header.dnd.set(view.contact.dnd);
+        header.error.set(None);
         card.contact.set(view.contact.clone());
         nav.set(view.nav.clone());
         if card.drafts.with_untracked(|d| !d.is_empty()) {
@@ -567,8 +651,11 @@ pub fn ContactScreen(
             </div>
             <h1>{move || card.contact.with(|c| c.display_name.clone())}</h1>
             <ContactMeta card/>
+            <PeopleSection state=header/>
+            <TagsSection state=header/>
+            <DndSection state=header/>
         </header>
-        <Panes card restored/>
+        <Panes card restored admin=context.admin/>
     }
 }
 
@@ -622,7 +709,7 @@ fn is_narrow() -> bool {
 /// renders the wide layout (it can't know the width) and CSS shows only the card on a phone until
 /// the page's code turns the three into tabs.
 #[component]
-fn Panes(card: Card, restored: RwSignal<bool>) -> impl IntoView {
+fn Panes(card: Card, restored: RwSignal<bool>, admin: bool) -> impl IntoView {
     let l = card.l;
     let narrow = RwSignal::new(false);
     let selected = RwSignal::new(Pane::Details);
@@ -691,7 +778,7 @@ fn Panes(card: Card, restored: RwSignal<bool>) -> impl IntoView {
     let labelled_by = move |pane: Pane| narrow.get().then_some(pane.tab_id());
     let named = move |pane: Pane| (!narrow.get()).then_some(pane.label(l));
     // Conversation and History: regions beside the card, tab panels on a phone.
-    let side_pane = move |pane: Pane, empty: &'static str| {
+    let side_pane = move |pane: Pane, body: AnyView| {
         view! {
             <section class=format!("pane {}", pane.id()) id=pane.id()
                 role=move || role("region")
@@ -699,7 +786,7 @@ fn Panes(card: Card, restored: RwSignal<bool>) -> impl IntoView {
                 aria-labelledby=move || labelled_by(pane)
                 hidden=move || hidden(pane)>
                 <h2>{pane.label(l)}</h2>
-                <p class="placeholder">{empty}</p>
+                {body}
             </section>
         }
     };
@@ -710,23 +797,110 @@ fn Panes(card: Card, restored: RwSignal<bool>) -> impl IntoView {
                 role=move || narrow.get().then_some("tabpanel")
                 aria-labelledby=move || labelled_by(Pane::Details)
                 hidden=move || hidden(Pane::Details)>
-                <CardView card restored/>
+                <CardView card restored admin/>
             </div>
             {side_pane(
                 Pane::Conversation,
-                l.t(
-                    "No messages with this contact yet.",
-                    "Ancora nessun messaggio con questo contatto.",
-                ),
+                view! {
+                    <p class="placeholder">{l.t(
+                        "No messages with this contact yet.",
+                        "Ancora nessun messaggio con questo contatto.",
+                    )}</p>
+                }
+                .into_any(),
             )}
-            {side_pane(
-                Pane::History,
-                l.t(
-                    "Nothing has happened with this contact yet.",
-                    "Ancora nessuna attività con questo contatto.",
-                ),
-            )}
+            {side_pane(Pane::History, view! { <History card/> }.into_any())}
         </div>
+    }
+}
+
+/// The contact's audit log, newest first, a page at a time; read again after every change.
+#[component]
+fn History(card: Card) -> impl IntoView {
+    let l = card.l;
+    let entries = RwSignal::new(Vec::<AuditEntry>::new());
+    let older = RwSignal::new(None::<i64>);
+    let loaded = RwSignal::new(false);
+    let problem = RwSignal::new(None::<AppError>);
+    let load = move |id: Uuid, before: Option<i64>| {
+        spawn_local(async move {
+            match contact_history(id, before).await {
+                Ok(page) => {
+                    // Only if the card still shows that contact.
+                    if card.contact.with_untracked(|c| c.id) != id {
+                        return;
+                    }
+                    if before.is_some() {
+                        entries.update(|e| e.extend(page.entries));
+                    } else {
+                        entries.set(page.entries);
+                    }
+                    older.set(page.older);
+                    loaded.set(true);
+                    problem.set(None);
+                }
+                Err(e) => problem.set(Some(e)),
+            }
+        });
+    };
+    // In the browser: the first page for the contact on screen, again after each change.
+    Effect::new(move |_| {
+        let id = card.contact.with(|c| c.id);
+        card.changed.track();
+        load(id, None);
+    });
+    let line = move |entry: &AuditEntry| {
+        let layout = card.layout.get_untracked();
+        let subject = entry.subject(l, &layout);
+        let value = |v: &Option<String>| v.as_deref().map(|v| entry.value(v, l, &layout));
+        let (old, new) = (value(&entry.old_value), value(&entry.new_value));
+        use crate::audit::what;
+        match (entry.field.as_str(), old, new) {
+            (what::CREATED, _, _) => subject,
+            (what::TAG | what::FOLLOWER, None, Some(new)) => match l {
+                Locale::En => format!("{subject} added: {new}"),
+                Locale::It => format!("{subject} aggiunto: {new}"),
+            },
+            (what::TAG | what::FOLLOWER, Some(old), None) => match l {
+                Locale::En => format!("{subject} removed: {old}"),
+                Locale::It => format!("{subject} rimosso: {old}"),
+            },
+            (_, None, Some(new)) => format!("{subject}: {new}"),
+            (_, Some(old), None) => match l {
+                Locale::En => format!("{subject}: {old} → (empty)"),
+                Locale::It => format!("{subject}: {old} → (vuoto)"),
+            },
+            (_, Some(old), Some(new)) => format!("{subject}: {old} → {new}"),
+            (_, None, None) => subject,
+        }
+    };
+    view! {
+        <ol class="history" aria-label=l.t("Changes", "Modifiche")>
+            {move || entries.get().into_iter().map(|entry| {
+                let who = entry
+                    .actor_name
+                    .clone()
+                    .unwrap_or_else(|| l.t("Rubrica (automatic)", "Rubrica (automatico)").to_string());
+                view! {
+                    <li>
+                        <p class="history-what">{line(&entry)}</p>
+                        <p class="history-who">{who}" · "<time datetime=entry.at.to_rfc3339()>{l.date_time(entry.at)}</time></p>
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+        {move || (loaded.get() && entries.with(Vec::is_empty)).then(|| view! {
+            <p class="placeholder">{l.t(
+                "Nothing has happened with this contact yet.",
+                "Ancora nessuna attività con questo contatto.",
+            )}</p>
+        })}
+        {move || problem.get().map(|e| view! { <p class="alert" role="alert">{e.message(l)}</p> })}
+        {move || older.get().map(|before| view! {
+            <button type="button" on:click=move |_| load(card.contact.with_untracked(|c| c.id), Some(before))>
+                {l.t("Older changes", "Modifiche precedenti")}
+            </button>
+        })}
     }
 }
 
@@ -766,7 +940,7 @@ fn subscription_label(l: Locale, status: &str) -> &'static str {
 }
 
 #[component]
-fn CardView(card: Card, restored: RwSignal<bool>) -> impl IntoView {
+fn CardView(card: Card, restored: RwSignal<bool>, admin: bool) -> impl IntoView {
     let l = card.l;
     let on_hide_empty = move |ev: ev::Event| {
         let hide = event_target_checked(&ev);
@@ -776,23 +950,20 @@ fn CardView(card: Card, restored: RwSignal<bool>) -> impl IntoView {
             let _ = remember_hide_empty_fields(hide).await;
         });
     };
-    let folders = Folder::ALL
-        .into_iter()
-        .map(|folder| {
-            let heading = folder.heading_id();
-            let all_hidden = move || folder.fields().all(|f| card.row_hidden(f));
-            view! {
-                <section class="folder" role="group" aria-labelledby=heading
-                    hidden=all_hidden>
-                    <h2 id=heading>{folder.label(l)}</h2>
-                    {folder.fields().map(|field| view! { <FieldRow field card/> }).collect_view()}
-                </section>
-            }
-        })
-        .collect_view();
+    // Built again only when the layout changes (a field added from here); a new contact keeps
+    // the folders and only their values change.
+    let folders = move || {
+        card.layout
+            .with(|l| l.folders.clone())
+            .into_iter()
+            .map(|folder| view! { <FolderView folder card/> })
+            .collect_view()
+    };
     let nothing_matches = move || {
-        Field::ALL.into_iter().all(|f| card.row_hidden(f))
-            && card.filter.with(|f| !f.trim().is_empty())
+        let all: Vec<FieldRef> = card
+            .layout
+            .with(|l| l.fields().map(|f| f.field.field_ref()).collect());
+        all.into_iter().all(|f| card.row_hidden(f)) && card.filter.with(|f| !f.trim().is_empty())
     };
     let save = move |_| {
         spawn_local(async move {
@@ -812,6 +983,7 @@ fn CardView(card: Card, restored: RwSignal<bool>) -> impl IntoView {
             <input type="search" class="field-search" aria-label=l.t("Search fields", "Cerca campi")
                 placeholder=l.t("Search fields", "Cerca campi")
                 on:input=move |ev| card.filter.set(event_target_value(&ev))/>
+            {admin.then(|| view! { <AddFieldDialog layout=card.layout/> })}
         </div>
         <datalist id="time-zones">
             {TIME_ZONES.iter().map(|zone| view! { <option value=*zone></option> }).collect_view()}
@@ -867,64 +1039,259 @@ fn CardView(card: Card, restored: RwSignal<bool>) -> impl IntoView {
     }
 }
 
+/// One folder of the card, named by its heading; hidden when none of its fields shows.
 #[component]
-fn FieldRow(field: Field, card: Card) -> impl IntoView {
+fn FolderView(folder: LayoutFolder, card: Card) -> impl IntoView {
     let l = card.l;
-    let id = control_id(field);
+    let heading = folder.heading_id();
+    let refs: Vec<FieldRef> = folder.fields.iter().map(|f| f.field.field_ref()).collect();
+    let all_hidden = move || refs.iter().all(|f| card.row_hidden(*f));
+    view! {
+        <section class="folder" role="group" aria-labelledby=heading.clone() hidden=all_hidden>
+            <h2 id=heading.clone()>{folder.label(l)}</h2>
+            {folder
+                .fields
+                .into_iter()
+                .map(|f| view! { <FieldRow field=f.field card/> })
+                .collect_view()}
+        </section>
+    }
+}
+
+/// How a field is edited on the card.
+enum Widget {
+    Input {
+        input_type: &'static str,
+        input_mode: Option<&'static str>,
+        placeholder: Option<&'static str>,
+        list: Option<&'static str>,
+    },
+    TextArea,
+    /// One of (value, label), or nothing.
+    Select(Vec<(String, String)>),
+    Checkbox,
+    /// Any of these options.
+    Multi(Vec<String>),
+}
+
+impl Widget {
+    fn input(input_type: &'static str) -> Widget {
+        Widget::Input {
+            input_type,
+            input_mode: None,
+            placeholder: None,
+            list: None,
+        }
+    }
+
+    fn of(field: &CardField, layout: &Layout, l: Locale) -> Widget {
+        let date = Widget::Input {
+            input_type: "text",
+            input_mode: Some("numeric"),
+            placeholder: Some(l.t("dd/mm/yyyy", "gg/mm/aaaa")),
+            list: None,
+        };
+        match field {
+            CardField::Standard(standard) => match standard.control() {
+                Control::Email => Widget::input("email"),
+                Control::Tel => Widget::input("tel"),
+                Control::Url => Widget::input("url"),
+                Control::Date => date,
+                Control::Choice(options) => Widget::Select(
+                    options
+                        .iter()
+                        .map(|c| (c.value.to_string(), c.label(l).to_string()))
+                        .collect(),
+                ),
+                Control::ContactType => Widget::Select(
+                    layout
+                        .contact_types
+                        .iter()
+                        .map(|t| (t.id.to_string(), t.label(l)))
+                        .collect(),
+                ),
+                Control::TimeZone => Widget::Input {
+                    input_type: "text",
+                    input_mode: None,
+                    placeholder: None,
+                    list: Some("time-zones"),
+                },
+                Control::Text => Widget::input("text"),
+            },
+            CardField::Custom(custom) => match custom.field_type {
+                FieldType::Text => Widget::input("text"),
+                FieldType::LongText => Widget::TextArea,
+                FieldType::Number => Widget::Input {
+                    input_type: "text",
+                    input_mode: Some("numeric"),
+                    placeholder: None,
+                    list: None,
+                },
+                FieldType::Decimal => Widget::Input {
+                    input_type: "text",
+                    input_mode: Some("decimal"),
+                    placeholder: None,
+                    list: None,
+                },
+                FieldType::Date => date,
+                FieldType::DateTime => Widget::input("datetime-local"),
+                FieldType::Checkbox => Widget::Checkbox,
+                FieldType::SingleSelect => Widget::Select(
+                    custom
+                        .options
+                        .iter()
+                        .map(|o| (o.clone(), o.clone()))
+                        .collect(),
+                ),
+                FieldType::MultiSelect => Widget::Multi(custom.options.clone()),
+                FieldType::Email => Widget::input("email"),
+                FieldType::Phone => Widget::input("tel"),
+                FieldType::Url => Widget::input("url"),
+            },
+        }
+    }
+}
+
+#[component]
+fn FieldRow(field: CardField, card: Card) -> impl IntoView {
+    let l = card.l;
+    let field_ref = field.field_ref();
+    let label = field.label(l);
+    let id = control_id(field_ref);
+    let name = field_ref.key();
     let error_id = format!("{id}-error");
-    let value = move || card.value(field);
-    let error = move || card.errors.with(|e| e.get(&field).map(|p| p.text(l)));
+    let value = move || card.value(field_ref);
+    let error = move || card.errors.with(|e| e.get(&field_ref).map(|p| p.text(l)));
     let invalid = move || error().map(|_| "true");
     let described_by = {
         let error_id = error_id.clone();
         move || error().map(|_| error_id.clone())
     };
-    let on_input = move |ev: ev::Event| card.edit(field, event_target_value(&ev));
-    let on_change = move |_| card.check(field);
-    let control = match field.control() {
-        Control::Choice(options) => view! {
-            <select id=id.clone() name=field.key() prop:value=value
+    let on_input = move |ev: ev::Event| card.edit(field_ref, event_target_value(&ev));
+    let on_change = move |_| card.check(field_ref);
+    let widget = card
+        .layout
+        .with_untracked(|layout| Widget::of(&field, layout, l));
+    let error_view =
+        move || error().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> });
+    let row_class = move || {
+        let mut class = String::from("field-row");
+        if card.is_empty(field_ref) {
+            class.push_str(" empty");
+        }
+        if card.drafts.with(|d| d.contains_key(&field_ref)) {
+            class.push_str(" edited");
+        }
+        class
+    };
+    if let Widget::Multi(options) = widget {
+        // A group of checkboxes named by the field; the value is the chosen options, one per line.
+        let chosen = move || -> Vec<String> {
+            value()
+                .lines()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        let all = options.clone();
+        let boxes = options
+            .into_iter()
+            .enumerate()
+            .map(|(i, option)| {
+                let box_id = format!("{id}-{i}");
+                let all = all.clone();
+                let this = option.clone();
+                let toggle = move |ev: ev::Event| {
+                    let on = event_target_checked(&ev);
+                    let mut now = chosen();
+                    now.retain(|o| *o != this);
+                    if on {
+                        now.push(this.clone());
+                    }
+                    let text = all
+                        .iter()
+                        .filter(|o| now.contains(o))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    card.edit(field_ref, text);
+                    card.check(field_ref);
+                };
+                let checked = {
+                    let option = option.clone();
+                    move || chosen().contains(&option)
+                };
+                view! {
+                    <label class="check" for=box_id.clone()>
+                        <input type="checkbox" id=box_id.clone() name=name.clone() prop:checked=checked on:change=toggle/>
+                        {option}
+                    </label>
+                }
+            })
+            .collect_view();
+        return view! {
+            <fieldset class=move || format!("{} multi", row_class()) id=id.clone()
                 aria-invalid=invalid aria-describedby=described_by
-                on:change=move |ev| { card.edit(field, event_target_value(&ev)); card.check(field); }>
+                hidden=move || card.row_hidden(field_ref)>
+                <legend>{label}</legend>
+                <div class="multi-options">{boxes}</div>
+                {error_view}
+            </fieldset>
+        }
+        .into_any();
+    }
+    let control = match widget {
+        Widget::Select(options) => view! {
+            <select id=id.clone() name=name prop:value=value
+                aria-invalid=invalid aria-describedby=described_by
+                on:change=move |ev| { card.edit(field_ref, event_target_value(&ev)); card.check(field_ref); }>
                 <option value="">"—"</option>
                 {options
-                    .iter()
-                    .map(|choice| {
-                        let stored = choice.value;
+                    .into_iter()
+                    .map(|(stored, shown)| {
+                        let is = stored.clone();
                         view! {
-                            <option value=stored selected=move || value() == stored>{choice.label(l)}</option>
+                            <option value=stored selected=move || value() == is>{shown}</option>
                         }
                     })
                     .collect_view()}
             </select>
         }
         .into_any(),
-        control => {
-            let (input_type, input_mode, autocomplete, placeholder) = match control {
-                Control::Email => ("email", None, "off", None),
-                Control::Tel => ("tel", None, "off", None),
-                Control::Url => ("url", None, "off", None),
-                Control::Date => ("text", Some("numeric"), "off", Some(l.t("dd/mm/yyyy", "gg/mm/aaaa"))),
-                _ => ("text", None, "off", None),
-            };
-            let list = (control == Control::TimeZone).then_some("time-zones");
-            view! {
-                <input id=id.clone() name=field.key() type=input_type inputmode=input_mode
-                    autocomplete=autocomplete placeholder=placeholder list=list
-                    value=card.value(field) prop:value=value
-                    aria-invalid=invalid aria-describedby=described_by
-                    on:input=on_input on:change=on_change/>
-            }
-            .into_any()
+        Widget::Checkbox => view! {
+            <input id=id.clone() name=name type="checkbox" class="checkbox"
+                checked=card.value(field_ref) == "true"
+                prop:checked=move || value() == "true"
+                aria-invalid=invalid aria-describedby=described_by
+                on:change=move |ev| {
+                    let text = if event_target_checked(&ev) { "true" } else { "" };
+                    card.edit(field_ref, text.to_string());
+                    card.check(field_ref);
+                }/>
         }
+        .into_any(),
+        Widget::TextArea => view! {
+            <textarea id=id.clone() name=name rows="3" prop:value=value
+                aria-invalid=invalid aria-describedby=described_by
+                on:input=on_input on:change=on_change>{card.value(field_ref)}</textarea>
+        }
+        .into_any(),
+        Widget::Input { input_type, input_mode, placeholder, list } => view! {
+            <input id=id.clone() name=name type=input_type inputmode=input_mode
+                autocomplete="off" placeholder=placeholder list=list
+                value=card.value(field_ref) prop:value=value
+                aria-invalid=invalid aria-describedby=described_by
+                on:input=on_input on:change=on_change/>
+        }
+        .into_any(),
+        Widget::Multi(_) => unreachable!("handled above"),
     };
     view! {
-        <div class="field-row" class:empty=move || card.is_empty(field)
-            class:edited=move || card.drafts.with(|d| d.contains_key(&field))
-            hidden=move || card.row_hidden(field)>
-            <label for=id>{field.label(l)}</label>
+        <div class=row_class hidden=move || card.row_hidden(field_ref)>
+            <label for=id>{label}</label>
             {control}
-            {move || error().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> })}
+            {error_view}
         </div>
     }
+    .into_any()
 }

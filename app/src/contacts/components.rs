@@ -3,14 +3,15 @@
 
 use leptos::{either::Either, html, prelude::*};
 use leptos_meta::Title;
-use leptos_router::hooks::{use_location, use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate, use_params_map};
 use uuid::Uuid;
 
 use super::{
     card::{ContactScreen, PrefetchCache},
-    fields::{format_phone, Field},
-    list_contacts, url_pairs, ContactKind, ContactListPage, CreateContact, ListPlace, ListQuery,
-    ListTotal, SortOrder, PAGE_SIZE,
+    list_contacts,
+    standard::{format_phone, Field},
+    url_pairs, ContactKind, ContactListPage, CreateContact, ListPlace, ListQuery, ListTotal,
+    SortOrder, PAGE_SIZE,
 };
 use crate::{
     error::AppError,
@@ -21,23 +22,29 @@ use crate::{
 
 #[component]
 pub fn ContactsPage() -> impl IntoView {
-    let query_map = use_query_map();
-    let list_query = Memo::new(move |_| {
-        let map = query_map.read();
-        ListQuery::from_pairs(
-            ["q", "sort", "after", "before", "start"]
-                .into_iter()
-                .filter_map(|key| map.get(key).map(|value| (key, value))),
-        )
-    });
+    let location = use_location();
+    // From the query string itself: tag filters repeat their key.
+    let list_query = Memo::new(move |_| ListQuery::from_pairs(url_pairs(&location.search.read())));
     let page = json_resource(
         move || list_query.get(),
         |query| {
+            let tags = |is: bool| {
+                Some(
+                    query
+                        .tags
+                        .iter()
+                        .filter(|f| f.is == is)
+                        .map(|f| f.tag)
+                        .collect::<Vec<_>>(),
+                )
+            };
             list_contacts(
-                Some(query.q),
+                Some(query.q.clone()),
                 Some(query.sort.as_param().to_string()),
-                query.after,
-                query.before,
+                query.after.clone(),
+                query.before.clone(),
+                tags(true),
+                tags(false),
             )
         },
     );
@@ -55,11 +62,13 @@ pub fn ContactsPage() -> impl IntoView {
             return;
         };
         ev.prevent_default();
-        let query = ListQuery::from_pairs(
+        let mut query = ListQuery::from_pairs(
             ["q", "sort"]
                 .into_iter()
                 .filter_map(|key| data.get(key).as_string().map(|value| (key, value))),
         );
+        // A new search keeps the tag filters.
+        query.tags = list_query.with_untracked(|q| q.tags.clone());
         navigate(
             &format!("/contacts{}", query.to_query_string()),
             Default::default(),
@@ -98,15 +107,23 @@ pub fn ContactsPage() -> impl IntoView {
                     })
                     .collect_view()}
             </select>
+            {move || list_query.with(|q| q.tags.iter().map(|f| {
+                let key = if f.is { "tag" } else { "not_tag" };
+                view! { <input type="hidden" name=key value=f.tag.to_string()/> }
+            }).collect_view())}
             <button type="submit">{l.t("Search", "Cerca")}</button>
         </form>
+        <TagFilterForm list_query/>
         <Transition fallback=move || view! {
             <p class="loading">{l.t("Loading contacts…", "Caricamento dei contatti…")}</p>
         }>
             {move || Suspend::new(async move {
                 let query = list_query.get_untracked();
                 match page.await {
-                    Ok(result) => Either::Left(view! { <ContactList result query/> }),
+                    Ok(result) => Either::Left(view! {
+                        <ActiveTagFilters result=result.clone() query=query.clone()/>
+                        <ContactList result query/>
+                    }),
                     Err(e) => Either::Right(view! { <p class="alert" role="alert">{e.message(l)}</p> }),
                 }
             })}
@@ -121,20 +138,118 @@ fn count_text(l: Locale, total: i64, at_least: bool, searching: bool) -> String 
         (Locale::En, true, true, _) => format!("More than {n} contacts match"),
         (Locale::En, true, false, 1) => "1 contact matches".to_string(),
         (Locale::En, true, false, _) => format!("{n} contacts match"),
+        (Locale::En, false, true, _) => format!("More than {n} contacts"),
         (Locale::En, false, _, 1) => "1 contact".to_string(),
         (Locale::En, false, _, _) => format!("{n} contacts"),
         (Locale::It, true, true, _) => format!("Più di {n} contatti trovati"),
         (Locale::It, true, false, 1) => "1 contatto trovato".to_string(),
         (Locale::It, true, false, _) => format!("{n} contatti trovati"),
+        (Locale::It, false, true, _) => format!("Più di {n} contatti"),
         (Locale::It, false, _, 1) => "1 contatto".to_string(),
         (Locale::It, false, _, _) => format!("{n} contatti"),
+    }
+}
+
+/// The tag filters in force, each with a link that drops it.
+#[component]
+fn ActiveTagFilters(result: ContactListPage, query: ListQuery) -> impl IntoView {
+    let l = use_locale();
+    (!query.tags.is_empty()).then(|| {
+        let items = query
+            .tags
+            .iter()
+            .map(|f| {
+                let name = result
+                    .filter_tags
+                    .iter()
+                    .find(|t| t.id == f.tag)
+                    .map(|t| t.name.clone())
+                    .unwrap_or_else(|| l.t("(deleted tag)", "(tag eliminato)").to_string());
+                let text = match (l, f.is) {
+                    (Locale::En, true) => format!("Tag is {name}"),
+                    (Locale::En, false) => format!("Tag is not {name}"),
+                    (Locale::It, true) => format!("Tag è {name}"),
+                    (Locale::It, false) => format!("Tag non è {name}"),
+                };
+                let remove = match l {
+                    Locale::En => format!("Remove filter: {text}"),
+                    Locale::It => format!("Rimuovi filtro: {text}"),
+                };
+                let href = format!("/contacts{}", query.with_tag(f.tag, None).to_query_string());
+                view! {
+                    <li class="chip">{text}<a href=href class="chip-remove" aria-label=remove>"×"</a></li>
+                }
+            })
+            .collect_view();
+        view! {
+            <ul class="chips filters" aria-label=l.t("Filters", "Filtri")>{items}</ul>
+        }
+    })
+}
+
+/// "Filter by tag": a tag, is or is not, added to the list's filters. The team's tags are fetched
+/// when the form is first opened, so the list itself never waits for them.
+#[component]
+fn TagFilterForm(list_query: Memo<ListQuery>) -> impl IntoView {
+    let l = use_locale();
+    let tags = RwSignal::new(None::<Vec<crate::tags::TagUsage>>);
+    let on_toggle = move |_| {
+        if tags.with_untracked(Option::is_none) {
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = crate::tags::list_tags().await {
+                    tags.set(Some(list));
+                }
+            });
+        }
+    };
+    let navigate = use_navigate();
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Ok(data) = web_sys::FormData::new_with_form(&event_target(&ev)) else {
+            return;
+        };
+        let field = |name: &str| data.get(name).as_string().unwrap_or_default();
+        let Ok(tag) = Uuid::parse_str(&field("tag")) else {
+            return;
+        };
+        let is = field("condition") != "is_not";
+        let query = list_query.with_untracked(|q| q.with_tag(tag, Some(is)));
+        navigate(
+            &format!("/contacts{}", query.to_query_string()),
+            Default::default(),
+        );
+    };
+    view! {
+        <details class="tag-filter" on:toggle=on_toggle>
+            <summary>{l.t("Filter by tag", "Filtra per tag")}</summary>
+            <form on:submit=add class="list-controls">
+                <label for="filter-tag">{l.t("Tag", "Tag")}</label>
+                <select id="filter-tag" name="tag" required=true>
+                    {move || match tags.get() {
+                        None => view! { <option value="">{l.t("Loading…", "Caricamento…")}</option> }.into_any(),
+                        Some(list) if list.is_empty() => view! {
+                            <option value="">{l.t("No tags yet", "Ancora nessun tag")}</option>
+                        }.into_any(),
+                        Some(list) => list.into_iter().map(|t| view! {
+                            <option value=t.tag.id.to_string()>{t.tag.name}</option>
+                        }).collect_view().into_any(),
+                    }}
+                </select>
+                <label for="filter-condition">{l.t("Condition", "Condizione")}</label>
+                <select id="filter-condition" name="condition">
+                    <option value="is">{l.t("is", "è")}</option>
+                    <option value="is_not">{l.t("is not", "non è")}</option>
+                </select>
+                <button type="submit">{l.t("Add filter", "Aggiungi filtro")}</button>
+            </form>
+        </details>
     }
 }
 
 #[component]
 fn ContactList(result: ContactListPage, query: ListQuery) -> impl IntoView {
     let l = use_locale();
-    let searching = !query.q.trim().is_empty();
+    let searching = query.is_filtered();
     let count = count_text(l, result.total, result.total_is_lower_bound, searching);
     // Opening a contact carries the list along (and the contact's place in it), so the contact
     // page can step through it.
@@ -147,6 +262,10 @@ fn ContactList(result: ContactListPage, query: ListQuery) -> impl IntoView {
     let empty = result.items.is_empty().then(|| {
         let q = query.q.trim();
         let message = match (l, searching) {
+            (Locale::En, true) if q.is_empty() => "No contacts match these filters.".to_string(),
+            (Locale::It, true) if q.is_empty() => {
+                "Nessun contatto corrisponde a questi filtri.".to_string()
+            }
             (Locale::En, true) => format!("No contacts match “{q}”."),
             (Locale::It, true) => format!("Nessun contatto corrisponde a “{q}”."),
             (l, false) => l
@@ -321,6 +440,7 @@ pub fn ContactPage() -> impl IntoView {
             }
         },
     );
+    let context = json_resource(|| (), |_| super::load_card_context());
     let target = Signal::derive(move || (id.get(), place.get()));
     let retry_on_change = move || {
         Effect::new(move |first: Option<()>| {
@@ -336,9 +456,10 @@ pub fn ContactPage() -> impl IntoView {
         <p class="back"><a href=back>{l.t("← Contacts", "← Contatti")}</a></p>
         <Transition fallback=move || view! { <p class="loading">{l.t("Loading…", "Caricamento…")}</p> }>
             {move || Suspend::new(async move {
-                match data.await {
-                    Ok(view) => Either::Left(view! { <ContactScreen view target/> }),
-                    Err(e) => {
+                match (data.await, context.await) {
+                    (Ok(view), Ok(context)) => Either::Left(view! { <ContactScreen view context target/> }),
+                    (_, Err(e)) => Either::Right(view! { <p class="alert" role="alert">{e.message(l)}</p> }.into_any()),
+                    (Err(e), _) => {
                         retry_on_change();
                         Either::Right(match e {
                             AppError::NotFound => view! {

@@ -1,15 +1,23 @@
-//! Contacts: the list (search, sort, keyset pages), creating a person or a company, and the
-//! contact page.
+//! Contacts: the list (search, sort, tag filters, keyset pages), creating a person or a company,
+//! and the contact page with its header (owner, followers, tags, visibility, Do Not Disturb).
+//!
+//! Who may see a contact is decided here: shared with the team, or private to its owner and
+//! followers (admins see every contact). Every server function that takes a contact id reads it
+//! through `store::get_visible`, and every list through `store::list`, which filter by it.
 
 mod card;
 mod components;
-pub mod fields;
+pub mod header;
+pub mod standard;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod time_zones;
 
 pub use card::PrefetchCache;
 pub use components::{ContactRoute, ContactsPage};
+pub use header::{AddFollower, RemoveFollower, SetDnd, SetOwner, SetVisibility};
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::{prelude::*, server_fn::codec::Json};
@@ -18,7 +26,9 @@ use uuid::Uuid;
 
 use crate::{
     error::{AppError, AppResult, FieldError, Problem},
+    fields::{FieldRef, Layout},
     i18n::Locale,
+    tags::ContactTag,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -127,6 +137,15 @@ pub struct ListQuery {
     /// How many rows of the list come before this page: it numbers the rows, so that a contact
     /// opened from the list knows its place ("12 of 340") without counting a million rows again.
     pub start: u64,
+    /// Tag filters, all of which must hold (`?tag=…` is, `?not_tag=…` is not).
+    pub tags: Vec<TagFilter>,
+}
+
+/// "Tagged X" (`is`) or "not tagged X".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagFilter {
+    pub tag: Uuid,
+    pub is: bool,
 }
 
 impl ListQuery {
@@ -139,6 +158,17 @@ impl ListQuery {
                 "after" if !value.is_empty() => query.after = Some(value),
                 "before" if !value.is_empty() => query.before = Some(value),
                 "start" => query.start = value.parse().unwrap_or_default(),
+                "tag" | "not_tag" => {
+                    if let Ok(tag) = Uuid::parse_str(&value) {
+                        let filter = TagFilter {
+                            tag,
+                            is: key == "tag",
+                        };
+                        // One filter per tag: the last one given wins.
+                        query.tags.retain(|f| f.tag != tag);
+                        query.tags.push(filter);
+                    }
+                }
                 _ => {}
             }
         }
@@ -157,6 +187,10 @@ impl ListQuery {
                 urlencoding::encode(self.sort.as_param())
             ));
         }
+        for filter in &self.tags {
+            let key = if filter.is { "tag" } else { "not_tag" };
+            parts.push(format!("{key}={}", filter.tag));
+        }
         if let Some(after) = &self.after {
             parts.push(format!("after={}", urlencoding::encode(after)));
         }
@@ -171,6 +205,22 @@ impl ListQuery {
         } else {
             format!("?{}", parts.join("&"))
         }
+    }
+
+    /// Whether the list is narrowed down (a search or a tag filter), rather than everyone.
+    pub fn is_filtered(&self) -> bool {
+        !self.q.trim().is_empty() || !self.tags.is_empty()
+    }
+
+    /// The same list with `filter` on `tag` (or without any filter on it, for `None`), from its
+    /// first page.
+    pub fn with_tag(&self, tag: Uuid, is: Option<bool>) -> ListQuery {
+        let mut query = self.first_page();
+        query.tags.retain(|f| f.tag != tag);
+        if let Some(is) = is {
+            query.tags.push(TagFilter { tag, is });
+        }
+        query
     }
 
     /// The same list from its first page.
@@ -201,6 +251,8 @@ pub struct ContactSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactListPage {
     pub items: Vec<ContactSummary>,
+    /// The tags the list is filtered by, named (the filter bar shows them).
+    pub filter_tags: Vec<crate::tags::Tag>,
     /// How many contacts match the search, on all pages…
     pub total: i64,
     /// …or at least how many, when a broad search matches too many to count quickly.
@@ -225,7 +277,7 @@ pub struct Contact {
     pub phone: Option<String>,
     pub date_of_birth: Option<NaiveDate>,
     pub contact_source: Option<String>,
-    pub contact_type: Option<String>,
+    pub contact_type_id: Option<Uuid>,
     pub business_name: Option<String>,
     pub street_address: Option<String>,
     pub city: Option<String>,
@@ -241,9 +293,173 @@ pub struct Contact {
     pub utm_medium: Option<String>,
     pub utm_campaign: Option<String>,
     pub email_subscription: String,
+    /// The team member responsible for the contact, if any.
+    pub owner_id: Option<Uuid>,
+    #[cfg_attr(feature = "ssr", sqlx(try_from = "String"))]
+    pub visibility: Visibility,
+    #[cfg_attr(feature = "ssr", sqlx(flatten))]
+    pub dnd: Dnd,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Custom fields' values by field id, in their stored form (see `fields::CustomField`).
+    #[cfg_attr(feature = "ssr", sqlx(skip))]
+    pub custom: BTreeMap<Uuid, String>,
+}
+
+/// Who may see a contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Everyone in the team.
+    #[default]
+    Team,
+    /// Its owner and followers (and admins).
+    Private,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Team => "team",
+            Visibility::Private => "private",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Visibility> {
+        match s {
+            "team" => Some(Visibility::Team),
+            "private" => Some(Visibility::Private),
+            _ => None,
+        }
+    }
+
+    pub fn label(self, l: Locale) -> &'static str {
+        match self {
+            Visibility::Team => l.t("Shared with the team", "Condiviso con il team"),
+            Visibility::Private => l.t(
+                "Private to owner and followers",
+                "Privato: proprietario e follower",
+            ),
+        }
+    }
+}
+
+impl TryFrom<String> for Visibility {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Visibility::parse(&value).ok_or_else(|| format!("unknown visibility “{value}”"))
+    }
+}
+
+/// A channel Do Not Disturb can block, or all of them at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DndChannel {
+    All,
+    Email,
+    Sms,
+    WhatsApp,
+    Calls,
+    Inbound,
+}
+
+impl DndChannel {
+    pub const ALL: [DndChannel; 6] = [
+        DndChannel::All,
+        DndChannel::Email,
+        DndChannel::Sms,
+        DndChannel::WhatsApp,
+        DndChannel::Calls,
+        DndChannel::Inbound,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            DndChannel::All => "all",
+            DndChannel::Email => "email",
+            DndChannel::Sms => "sms",
+            DndChannel::WhatsApp => "whatsapp",
+            DndChannel::Calls => "calls",
+            DndChannel::Inbound => "inbound",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DndChannel> {
+        Self::ALL.into_iter().find(|c| c.key() == s)
+    }
+
+    pub fn label(self, l: Locale) -> &'static str {
+        match self {
+            DndChannel::All => l.t("All channels", "Tutti i canali"),
+            DndChannel::Email => l.t("Email", "Email"),
+            DndChannel::Sms => l.t("SMS", "SMS"),
+            DndChannel::WhatsApp => l.t("WhatsApp", "WhatsApp"),
+            DndChannel::Calls => l.t("Calls and voicemail", "Chiamate e segreteria"),
+            DndChannel::Inbound => l.t("Inbound calls and SMS", "Chiamate e SMS in entrata"),
+        }
+    }
+}
+
+/// Do Not Disturb: all channels at once, or some of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
+pub struct Dnd {
+    #[cfg_attr(feature = "ssr", sqlx(rename = "dnd_all"))]
+    pub all: bool,
+    #[cfg_attr(feature = "ssr", sqlx(rename = "dnd_email"))]
+    pub email: bool,
+    #[cfg_attr(feature = "ssr", sqlx(rename = "dnd_sms"))]
+    pub sms: bool,
+    #[cfg_attr(feature = "ssr", sqlx(rename = "dnd_whatsapp"))]
+    pub whatsapp: bool,
+    #[cfg_attr(feature = "ssr", sqlx(rename = "dnd_calls"))]
+    pub calls: bool,
+    #[cfg_attr(feature = "ssr", sqlx(rename = "dnd_inbound"))]
+    pub inbound: bool,
+}
+
+impl Dnd {
+    /// The switch for one channel (or for all at once).
+    pub fn get(&self, channel: DndChannel) -> bool {
+        match channel {
+            DndChannel::All => self.all,
+            DndChannel::Email => self.email,
+            DndChannel::Sms => self.sms,
+            DndChannel::WhatsApp => self.whatsapp,
+            DndChannel::Calls => self.calls,
+            DndChannel::Inbound => self.inbound,
+        }
+    }
+
+    pub fn set(&mut self, channel: DndChannel, on: bool) {
+        let slot = match channel {
+            DndChannel::All => &mut self.all,
+            DndChannel::Email => &mut self.email,
+            DndChannel::Sms => &mut self.sms,
+            DndChannel::WhatsApp => &mut self.whatsapp,
+            DndChannel::Calls => &mut self.calls,
+            DndChannel::Inbound => &mut self.inbound,
+        };
+        *slot = on;
+    }
+
+    /// Whether nothing may be sent to the contact on `channel` (the composer's check).
+    pub fn blocks(&self, channel: DndChannel) -> bool {
+        self.all || self.get(channel)
+    }
+
+    /// The channels blocked, for the header: "all channels", or each one.
+    pub fn blocked(&self) -> Vec<DndChannel> {
+        if self.all {
+            return vec![DndChannel::All];
+        }
+        DndChannel::ALL
+            .into_iter()
+            .filter(|c| *c != DndChannel::All && self.get(*c))
+            .collect()
+    }
 }
 
 /// A short piece of text for a name field: trimmed, empty becomes `None`.
@@ -322,30 +538,40 @@ pub fn display_name(
     }
 }
 
+/// One page of the contacts the user may see. `tags` / `not_tags`: tags the contacts must / must
+/// not have.
 #[server(input = Json)]
 pub async fn list_contacts(
     q: Option<String>,
     sort: Option<String>,
     after: Option<String>,
     before: Option<String>,
+    tags: Option<Vec<Uuid>>,
+    not_tags: Option<Vec<Uuid>>,
 ) -> AppResult<ContactListPage> {
-    crate::auth::ssr::current_user()?;
+    let viewer = store::viewer()?;
+    let filters = |ids: Option<Vec<Uuid>>, is: bool| {
+        ids.unwrap_or_default()
+            .into_iter()
+            .map(move |tag| TagFilter { tag, is })
+    };
     let query = ListQuery {
         q: q.unwrap_or_default(),
         sort: SortOrder::from_param(sort.as_deref().unwrap_or_default()),
         after: after.filter(|s| !s.is_empty()),
         before: before.filter(|s| !s.is_empty()),
         start: 0,
+        tags: filters(tags, true)
+            .chain(filters(not_tags, false))
+            .collect(),
     };
-    store::list(&crate::state::db(), &query, PAGE_SIZE).await
+    store::list(&crate::state::db(), &viewer, &query, PAGE_SIZE).await
 }
 
 #[server(input = Json)]
 pub async fn get_contact(id: Uuid) -> AppResult<Contact> {
-    crate::auth::ssr::current_user()?;
-    store::get(&crate::state::db(), id)
-        .await?
-        .ok_or(AppError::NotFound)
+    let viewer = store::viewer()?;
+    store::get_visible(&crate::state::db(), &viewer, id).await
 }
 
 /// Creates a contact and opens its page.
@@ -356,14 +582,14 @@ pub async fn create_contact(
     last_name: Option<String>,
     business_name: Option<String>,
 ) -> AppResult<Uuid> {
-    crate::auth::ssr::current_user()?;
+    let user = crate::auth::ssr::current_user()?;
     let new = NewContact::parse(
         &kind,
         first_name.as_deref().unwrap_or_default(),
         last_name.as_deref().unwrap_or_default(),
         business_name.as_deref().unwrap_or_default(),
     )?;
-    let id = store::create(&crate::state::db(), &new).await?;
+    let id = store::create(&crate::state::db(), &user, &new).await?;
     leptos_axum::redirect(&format!("/contacts/{id}"));
     Ok(id)
 }
@@ -460,9 +686,42 @@ pub struct ContactNav {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactView {
     pub contact: Contact,
+    pub tags: Vec<ContactTag>,
+    pub followers: Vec<Uuid>,
     pub nav: ContactNav,
     /// The user's **Hide empty fields** choice, if they made one.
     pub hide_empty_fields: Option<bool>,
+}
+
+/// What the contact page needs besides the contact: the same for every contact, so fetched once
+/// per visit rather than with each card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardContext {
+    pub layout: Layout,
+    /// The team, for owners and followers.
+    pub members: Vec<crate::team::Member>,
+    /// Every tag, for type-ahead.
+    pub tags: Vec<crate::tags::Tag>,
+    pub me: Uuid,
+    pub admin: bool,
+}
+
+#[server(input = Json)]
+pub async fn load_card_context() -> AppResult<CardContext> {
+    let user = crate::auth::ssr::current_user()?;
+    let db = crate::state::db();
+    let (layout, members, tags) = tokio::try_join!(
+        crate::fields::store::layout(&db),
+        crate::team::store::members(&db),
+        crate::tags::store::list(&db),
+    )?;
+    Ok(CardContext {
+        layout,
+        members,
+        tags: tags.into_iter().map(|t| t.tag).collect(),
+        me: user.id,
+        admin: user.is_admin,
+    })
 }
 
 /// Edits to a contact as typed, checked against the version they were made on.
@@ -470,28 +729,43 @@ pub struct ContactView {
 pub struct ContactEdit {
     pub id: Uuid,
     pub version: i64,
-    pub changes: Vec<(fields::Field, String)>,
+    pub changes: Vec<(FieldRef, String)>,
 }
 
-/// The contact with `changes` applied, or every field's problem at once.
+/// The contact with `changes` applied, or every field's problem at once. Changes to custom fields
+/// deleted since the page was opened are dropped: there is nowhere left to keep them.
 pub fn apply_edit(
     contact: &Contact,
-    changes: &[(fields::Field, String)],
+    changes: &[(FieldRef, String)],
+    layout: &Layout,
     today: NaiveDate,
 ) -> AppResult<Contact> {
     let mut edited = contact.clone();
     let mut errors = Vec::new();
     for (field, input) in changes {
-        match field
-            .parse(input, today)
-            .and_then(|value| fields::set(&mut edited, *field, value))
-        {
-            Ok(()) => {}
-            Err(problem) => errors.push(FieldError::new(field.key(), problem)),
+        if let FieldRef::Custom(id) = field {
+            if layout.custom(*id).is_none() {
+                continue;
+            }
+        }
+        let result = layout
+            .parse(*field, input, today)
+            .and_then(|value| match field {
+                FieldRef::Standard(standard) => standard::set(&mut edited, *standard, value),
+                FieldRef::Custom(id) => {
+                    match value {
+                        Some(value) => edited.custom.insert(*id, value),
+                        None => edited.custom.remove(id),
+                    };
+                    Ok(())
+                }
+            });
+        if let Err(problem) = result {
+            errors.push(FieldError::new(field.key(), problem));
         }
     }
     if errors.is_empty() {
-        if let Err((field, problem)) = fields::check_name(edited.kind, &edited) {
+        if let Err((field, problem)) = standard::check_name(edited.kind, &edited) {
             errors.push(FieldError::new(field.key(), problem));
         }
     }
@@ -511,15 +785,17 @@ pub fn apply_edit(
 /// user's choices for the page. Counts only what the URL did not already say.
 #[server(input = Json)]
 pub async fn open_contact(id: Uuid, place: String) -> AppResult<ContactView> {
-    let user = crate::auth::ssr::current_user()?;
+    let viewer = store::viewer()?;
     let place = ListPlace::from_pairs(url_pairs(&place));
     let db = crate::state::db();
-    let contact = store::get(&db, id).await?.ok_or(AppError::NotFound)?;
-    let nav = store::nav(&db, &contact, place).await?;
+    let (contact, tags, followers) = store::get_card(&db, &viewer, id).await?;
+    let nav = store::nav(&db, &viewer, &contact, place).await?;
     Ok(ContactView {
         contact,
+        tags,
+        followers,
         nav,
-        hide_empty_fields: user.hide_empty_fields,
+        hide_empty_fields: viewer.user.hide_empty_fields,
     })
 }
 
@@ -538,14 +814,20 @@ pub fn url_pairs(qs: &str) -> Vec<(&str, String)> {
 /// Saves edits made on the contact page, unless someone saved another version in the meantime.
 #[server(input = Json)]
 pub async fn update_contact(edit: ContactEdit) -> AppResult<Contact> {
-    crate::auth::ssr::current_user()?;
+    let viewer = store::viewer()?;
     let db = crate::state::db();
-    let current = store::get(&db, edit.id).await?.ok_or(AppError::NotFound)?;
+    let current = store::get_visible(&db, &viewer, edit.id).await?;
     if current.version != edit.version {
         return Err(AppError::Conflict);
     }
-    let edited = apply_edit(&current, &edit.changes, crate::db::now().date_naive())?;
-    store::update(&db, &edited).await
+    let layout = crate::fields::store::layout(&db).await?;
+    let edited = apply_edit(
+        &current,
+        &edit.changes,
+        &layout,
+        crate::db::now().date_naive(),
+    )?;
+    store::update(&db, &viewer.user, &layout, &current, &edited).await
 }
 
 /// Remembers **Hide empty fields** for the signed-in user.
@@ -582,6 +864,7 @@ mod tests {
             after: Some("abc~123".into()),
             before: None,
             start: 50,
+            tags: vec![],
         };
         let qs = query.to_query_string();
         assert_eq!(

@@ -1,17 +1,59 @@
-//! Contacts in the database. Server-only.
+//! Contacts in the database, and who may see them. Server-only.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use super::{
-    Contact, ContactKind, ContactListPage, ContactNav, ContactSummary, ListPlace, ListQuery,
-    ListTotal, NewContact, SortOrder,
+    standard::Field, Contact, ContactKind, ContactListPage, ContactNav, ContactSummary, ListPlace,
+    ListQuery, ListTotal, NewContact, SortOrder,
 };
 use crate::{
+    audit::{
+        store::{Actor, Change},
+        what,
+    },
+    auth::CurrentUser,
     db::{new_id, now, Db},
     error::{AppError, AppResult},
+    fields::{FieldRef, Layout},
+    record,
+    tags::ContactTag,
     with_db,
 };
+
+/// The user a read or a write is made for: what they may see decides what they get.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user: CurrentUser,
+}
+
+impl Viewer {
+    /// Admins see every contact, private ones included: someone must be able to hand a departed
+    /// colleague's contacts on.
+    pub fn sees_everything(&self) -> bool {
+        self.user.is_admin
+    }
+}
+
+/// The signed-in user, as a viewer of contacts.
+pub fn viewer() -> AppResult<Viewer> {
+    Ok(Viewer {
+        user: crate::auth::ssr::current_user()?,
+    })
+}
+
+/// `contacts` rows `viewer` may see, as a condition on `contacts` (with `user` the index of the
+/// viewer's id among the bound arguments), or `None` when they see all.
+fn visible_condition(viewer: &Viewer, user: usize) -> Option<String> {
+    (!viewer.sees_everything()).then(|| {
+        format!(
+            "(contacts.visibility = 'team' OR contacts.owner_id = ${user} OR EXISTS \
+             (SELECT 1 FROM contact_followers f WHERE f.contact_id = contacts.id AND f.user_id = ${user}))"
+        )
+    })
+}
 
 /// Every stored column a contact is written with (the derived ones are computed from these).
 #[derive(Debug, Clone)]
@@ -24,7 +66,7 @@ pub struct ContactRecord {
     pub phone: Option<String>,
     pub date_of_birth: Option<NaiveDate>,
     pub contact_source: Option<String>,
-    pub contact_type: Option<String>,
+    pub contact_type_id: Option<Uuid>,
     pub business_name: Option<String>,
     pub street_address: Option<String>,
     pub city: Option<String>,
@@ -39,6 +81,7 @@ pub struct ContactRecord {
     pub utm_source: Option<String>,
     pub utm_medium: Option<String>,
     pub utm_campaign: Option<String>,
+    pub owner_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -72,7 +115,7 @@ impl ContactRecord {
             phone: None,
             date_of_birth: None,
             contact_source: None,
-            contact_type: None,
+            contact_type_id: None,
             business_name,
             street_address: None,
             city: None,
@@ -87,6 +130,7 @@ impl ContactRecord {
             utm_source: None,
             utm_medium: None,
             utm_campaign: None,
+            owner_id: None,
             created_at: at,
             updated_at: at,
         }
@@ -170,14 +214,37 @@ struct Source {
     /// A `WITH …` prefix, or empty.
     with: String,
     from: String,
-    condition: Option<String>,
+    conditions: Vec<String>,
+}
+
+/// The rows of the list `query` as `viewer` sees it: the search's matches (or every contact),
+/// narrowed by the tag filters and by what the viewer may see.
+fn rows_of(db: &Db, viewer: &Viewer, query: &ListQuery, args: &mut Vec<Arg>) -> Source {
+    let needle = search_needle(&query.q);
+    let mut source = source(db, needle.as_deref(), args);
+    for filter in &query.tags {
+        args.push(Arg::Id(filter.tag));
+        source.conditions.push(format!(
+            "{}EXISTS (SELECT 1 FROM contact_tags t WHERE t.contact_id = contacts.id AND t.tag_id = ${})",
+            if filter.is { "" } else { "NOT " },
+            args.len()
+        ));
+    }
+    args.push(Arg::Id(viewer.user.id));
+    match visible_condition(viewer, args.len()) {
+        Some(condition) => source.conditions.push(condition),
+        None => {
+            args.pop();
+        }
+    }
+    source
 }
 
 fn source(db: &Db, needle: Option<&str>, args: &mut Vec<Arg>) -> Source {
-    let plain = |condition| Source {
+    let plain = |condition: Option<String>| Source {
         with: String::new(),
         from: "contacts".into(),
-        condition,
+        conditions: condition.into_iter().collect(),
     };
     let Some(needle) = needle else {
         return plain(None);
@@ -201,7 +268,7 @@ fn source(db: &Db, needle: Option<&str>, args: &mut Vec<Arg>) -> Source {
                      CROSS JOIN contacts ON contacts.rowid = matches.match_rowid",
                     args.len()
                 ),
-                condition: None,
+                conditions: Vec::new(),
             }
         }
         crate::db::Backend::Postgres => {
@@ -214,7 +281,7 @@ fn source(db: &Db, needle: Option<&str>, args: &mut Vec<Arg>) -> Source {
                     args.len()
                 ),
                 from: "matches JOIN contacts ON contacts.id = matches.match_id".into(),
-                condition: None,
+                conditions: Vec::new(),
             }
         }
     }
@@ -324,41 +391,41 @@ fn keyset_condition(
     )
 }
 
-/// How many contacts match (all of them without a search), up to [`COUNT_CAP`] for a search.
-async fn count(db: &Db, needle: Option<&str>) -> AppResult<(i64, bool)> {
+/// How many contacts the list holds: all of them exactly when the viewer sees the whole table
+/// unfiltered, else up to [`COUNT_CAP`] (and "more than" past it).
+async fn count(db: &Db, viewer: &Viewer, query: &ListQuery) -> AppResult<(i64, bool)> {
     let mut args = Vec::new();
-    let sql = match needle {
-        Some(needle) => {
-            let source = source(db, Some(needle), &mut args);
-            let conditions: Vec<String> = source.condition.iter().cloned().collect();
-            format!(
-                "{}SELECT COUNT(*) FROM (SELECT 1 FROM {}{} LIMIT {}) AS capped",
-                source.with,
-                source.from,
-                where_clause(&conditions),
-                COUNT_CAP + 1
-            )
-        }
-        None => "SELECT COUNT(*) FROM contacts".to_string(),
+    let source = rows_of(db, viewer, query, &mut args);
+    let everything = source.conditions.is_empty() && source.from == "contacts";
+    let sql = if everything {
+        "SELECT COUNT(*) FROM contacts".to_string()
+    } else {
+        format!(
+            "{}SELECT COUNT(*) FROM (SELECT 1 FROM {}{} LIMIT {}) AS capped",
+            source.with,
+            source.from,
+            where_clause(&source.conditions),
+            COUNT_CAP + 1
+        )
     };
     let total: i64 = with_db!(db, pool => bind_args!(sqlx::query_scalar::<_, i64>(&sql), &args)
         .fetch_one(pool)
         .await)?;
-    let capped = needle.is_some() && total > COUNT_CAP;
+    let capped = !everything && total > COUNT_CAP;
     Ok((if capped { COUNT_CAP } else { total }, capped))
 }
 
 /// The rows of one page in list order, and whether more rows lie beyond it in the direction walked.
 async fn page_rows(
     db: &Db,
+    viewer: &Viewer,
     query: &ListQuery,
     page_size: usize,
 ) -> AppResult<(Vec<SummaryRow>, bool, bool)> {
     let (key_column, descending) = query.sort.key();
     let mut args = Vec::new();
-    let needle = search_needle(&query.q);
-    let source = source(db, needle.as_deref(), &mut args);
-    let mut conditions: Vec<String> = source.condition.iter().cloned().collect();
+    let source = rows_of(db, viewer, query, &mut args);
+    let mut conditions = source.conditions;
     let (cursor, backwards) = match (&query.after, &query.before) {
         (Some(after), _) => (parse_cursor(after, query.sort), false),
         (None, Some(before)) => (parse_cursor(before, query.sort), true),
@@ -393,11 +460,17 @@ async fn page_rows(
 
 /// One page of the list. Keyset pagination: the page after (or before) a cursor is found through
 /// the `(key, id)` index, never by skipping rows, so page 5,000 costs what page 1 costs.
-#[tracing::instrument(skip(db), err)]
-pub async fn list(db: &Db, query: &ListQuery, page_size: usize) -> AppResult<ContactListPage> {
-    let needle = search_needle(&query.q);
-    let (rows, more_beyond, backwards) = page_rows(db, query, page_size).await?;
-    let (total, capped) = count(db, needle.as_deref()).await?;
+#[tracing::instrument(skip(db, viewer), err)]
+pub async fn list(
+    db: &Db,
+    viewer: &Viewer,
+    query: &ListQuery,
+    page_size: usize,
+) -> AppResult<ContactListPage> {
+    let (rows, more_beyond, backwards) = page_rows(db, viewer, query, page_size).await?;
+    let (total, capped) = count(db, viewer, query).await?;
+    let filter_ids: Vec<Uuid> = query.tags.iter().map(|f| f.tag).collect();
+    let filter_tags = crate::tags::store::by_ids(db, &filter_ids).await?;
     let (has_previous, has_next) = if backwards {
         (more_beyond, true)
     } else {
@@ -411,6 +484,7 @@ pub async fn list(db: &Db, query: &ListQuery, page_size: usize) -> AppResult<Con
         .flatten();
     Ok(ContactListPage {
         items: rows.into_iter().map(SummaryRow::into_summary).collect(),
+        filter_tags,
         total,
         total_is_lower_bound: capped,
         next,
@@ -431,8 +505,13 @@ fn cursor_of(contact: &Contact, sort: SortOrder) -> String {
 /// A contact's neighbours in the list it was opened from, and its place in it. Two index lookups;
 /// the position and the length are counted only when the URL did not carry them (a pasted link),
 /// and the position only up to [`COUNT_CAP`].
-#[tracing::instrument(skip(db, contact), fields(id = %contact.id), err)]
-pub async fn nav(db: &Db, contact: &Contact, mut place: ListPlace) -> AppResult<ContactNav> {
+#[tracing::instrument(skip(db, viewer, contact), fields(id = %contact.id), err)]
+pub async fn nav(
+    db: &Db,
+    viewer: &Viewer,
+    contact: &Contact,
+    mut place: ListPlace,
+) -> AppResult<ContactNav> {
     let cursor = cursor_of(contact, place.list.sort);
     let neighbour = |after: bool| {
         let query = ListQuery {
@@ -441,19 +520,18 @@ pub async fn nav(db: &Db, contact: &Contact, mut place: ListPlace) -> AppResult<
             ..place.list.clone()
         };
         async move {
-            let (rows, _, _) = page_rows(db, &query, 1).await?;
+            let (rows, _, _) = page_rows(db, viewer, &query, 1).await?;
             AppResult::Ok(rows.first().map(|r| r.id))
         }
     };
     // Two lookups on two of the pool's connections at once: the page waits for one round trip
     // to the database, not two.
     let (previous, next) = tokio::try_join!(neighbour(false), neighbour(true))?;
-    let needle = search_needle(&place.list.q);
     if place.pos.is_none() {
-        place.pos = position(db, contact, &place.list, needle.as_deref()).await?;
+        place.pos = position(db, viewer, contact, &place.list).await?;
     }
     if place.of.is_none() {
-        let (count, at_least) = count(db, needle.as_deref()).await?;
+        let (count, at_least) = count(db, viewer, &place.list).await?;
         place.of = Some(ListTotal {
             count: count as u64,
             at_least,
@@ -469,13 +547,13 @@ pub async fn nav(db: &Db, contact: &Contact, mut place: ListPlace) -> AppResult<
 /// 1-based position of `contact` in the list, if it is within the first [`COUNT_CAP`] rows.
 async fn position(
     db: &Db,
+    viewer: &Viewer,
     contact: &Contact,
     list: &ListQuery,
-    needle: Option<&str>,
 ) -> AppResult<Option<u64>> {
     let mut args = Vec::new();
-    let source = source(db, needle, &mut args);
-    let mut conditions: Vec<String> = source.condition.iter().cloned().collect();
+    let source = rows_of(db, viewer, list, &mut args);
+    let mut conditions = source.conditions;
     let Some(cursor) = parse_cursor(&cursor_of(contact, list.sort), list.sort) else {
         return Ok(None);
     };
@@ -503,26 +581,88 @@ fn where_clause(conditions: &[String]) -> String {
     }
 }
 
+/// A contact with its custom values, whoever asks (for code that already checked access).
 pub async fn get(db: &Db, id: Uuid) -> AppResult<Option<Contact>> {
-    let contact: Option<Contact> = with_db!(db, pool => sqlx::query_as("SELECT * FROM contacts WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await)?;
+    let (contact, custom) = tokio::try_join!(get_row(db, id, None), custom_values(db, id))?;
+    Ok(contact.map(|mut c| {
+        c.custom = custom;
+        c
+    }))
+}
+
+/// The `contacts` row alone; `None` as well when `viewer` may not see it.
+async fn get_row(db: &Db, id: Uuid, viewer: Option<&Viewer>) -> AppResult<Option<Contact>> {
+    let condition = viewer.and_then(|v| visible_condition(v, 2));
+    let sql = match &condition {
+        Some(condition) => format!("SELECT * FROM contacts WHERE id = $1 AND {condition}"),
+        None => "SELECT * FROM contacts WHERE id = $1".to_string(),
+    };
+    let contact: Option<Contact> = with_db!(db, pool => {
+        let query = sqlx::query_as(&sql).bind(id);
+        let query = match (&condition, viewer) {
+            (Some(_), Some(v)) => query.bind(v.user.id),
+            _ => query,
+        };
+        query.fetch_optional(pool).await
+    })?;
     Ok(contact)
 }
 
-#[tracing::instrument(skip(db), err)]
-pub async fn create(db: &Db, new: &NewContact) -> AppResult<Uuid> {
-    let record = ContactRecord::new(new, now());
-    insert_many(db, std::slice::from_ref(&record)).await?;
-    Ok(record.id)
+async fn custom_values(db: &Db, id: Uuid) -> AppResult<BTreeMap<Uuid, String>> {
+    let rows: Vec<(Uuid, String)> = with_db!(db, pool => sqlx::query_as(
+        "SELECT field_id, value FROM field_values WHERE contact_id = $1",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The contact, if `viewer` may see it; [`AppError::NotFound`] otherwise — the same answer as for
+/// a contact that does not exist, so a private contact's existence is not given away.
+pub async fn get_visible(db: &Db, viewer: &Viewer, id: Uuid) -> AppResult<Contact> {
+    let (contact, custom) = tokio::try_join!(get_row(db, id, Some(viewer)), custom_values(db, id))?;
+    let mut contact = contact.ok_or(AppError::NotFound)?;
+    contact.custom = custom;
+    Ok(contact)
+}
+
+/// Everything the contact page shows of a contact, if `viewer` may see it: the contact with its
+/// custom values, its tags and its followers, read at once on several connections.
+pub async fn get_card(
+    db: &Db,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<(Contact, Vec<ContactTag>, Vec<Uuid>)> {
+    let (contact, custom, tags, followers) = tokio::try_join!(
+        get_row(db, id, Some(viewer)),
+        custom_values(db, id),
+        crate::tags::store::of_contact(db, id),
+        followers(db, id),
+    )?;
+    let mut contact = contact.ok_or(AppError::NotFound)?;
+    contact.custom = custom;
+    Ok((contact, tags, followers))
+}
+
+/// The users following a contact, in the order they started.
+pub async fn followers(db: &Db, id: Uuid) -> AppResult<Vec<Uuid>> {
+    let rows: Vec<(Uuid,)> = with_db!(db, pool => sqlx::query_as(
+        "SELECT user_id FROM contact_followers WHERE contact_id = $1 ORDER BY added_at, user_id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await)?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 const INSERT_COLUMNS: &str = "id, kind, first_name, last_name, email, phone, date_of_birth, \
-    contact_source, contact_type, business_name, street_address, city, country, state, postal_code, \
-    website, time_zone, role, gender, lead_status, utm_source, utm_medium, utm_campaign, \
-    sort_name, search_text, display_name, created_at, updated_at";
-const INSERT_COLUMN_COUNT: usize = 28;
+    contact_source, contact_type_id, business_name, street_address, city, country, state, \
+    postal_code, website, time_zone, role, gender, lead_status, utm_source, utm_medium, \
+    utm_campaign, owner_id, sort_name, search_text, display_name, created_at, updated_at";
+const INSERT_COLUMN_COUNT: usize = 29;
+/// Columns an edit on the card never writes: the owner has its own path (and its own history).
+const NOT_EDITED: [&str; 1] = ["owner_id"];
 
 /// Binds a record's columns in [`INSERT_COLUMNS`] order (the derived ones computed here).
 macro_rules! bind_record {
@@ -539,7 +679,7 @@ macro_rules! bind_record {
             .bind(r.phone.clone())
             .bind(r.date_of_birth)
             .bind(r.contact_source.clone())
-            .bind(r.contact_type.clone())
+            .bind(r.contact_type_id)
             .bind(r.business_name.clone())
             .bind(r.street_address.clone())
             .bind(r.city.clone())
@@ -554,6 +694,7 @@ macro_rules! bind_record {
             .bind(r.utm_source.clone())
             .bind(r.utm_medium.clone())
             .bind(r.utm_campaign.clone())
+            .bind(r.owner_id)
             .bind(fold(&display_name))
             .bind(search_text)
             .bind(display_name)
@@ -562,16 +703,84 @@ macro_rules! bind_record {
     }};
 }
 
-/// Writes an edited contact if nobody saved it since the version it was edited from, and returns
-/// it as saved (next version, new `updated_at`).
-#[tracing::instrument(skip(db, edited), fields(id = %edited.id), err)]
-pub async fn update(db: &Db, edited: &Contact) -> AppResult<Contact> {
+/// Creates a contact owned by its creator, with "Contact created" as its first history entry.
+#[tracing::instrument(skip(db, user), err)]
+pub async fn create(db: &Db, user: &CurrentUser, new: &NewContact) -> AppResult<Uuid> {
+    let mut record = ContactRecord::new(new, now());
+    record.owner_id = Some(user.id);
+    let sql = insert_sql(1);
+    let actor = Actor::user(user);
+    let created = [Change::new(
+        what::CREATED,
+        None,
+        Some(record.display_name()),
+    )];
+    with_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        bind_record!(sqlx::query(&sql), &record).execute(&mut *tx).await?;
+        record!(tx, record.id, &actor, record.created_at, &created);
+        tx.commit().await
+    }
+    .await)?;
+    Ok(record.id)
+}
+
+/// What an edit changed, field by field, as the history records it: stored values, a contact
+/// type by its name (see `fields::ContactType::audit_value`), a custom field with its name.
+pub fn edit_changes(layout: &Layout, before: &Contact, after: &Contact) -> Vec<Change> {
+    let type_name = |id: Option<String>| {
+        id.map(|id| {
+            Uuid::parse_str(&id)
+                .ok()
+                .and_then(|id| layout.contact_type(id))
+                .map_or(id, |t| t.audit_value())
+        })
+    };
+    let mut changes = Vec::new();
+    for field in Field::ALL {
+        let (old, new) = (field.stored(before), field.stored(after));
+        if old == new {
+            continue;
+        }
+        changes.push(match field {
+            Field::ContactType => Change::new(field.key(), type_name(old), type_name(new)),
+            _ => Change::new(field.key(), old, new),
+        });
+    }
+    for field in layout.fields() {
+        let FieldRef::Custom(id) = field.field.field_ref() else {
+            continue;
+        };
+        let (old, new) = (before.custom.get(&id), after.custom.get(&id));
+        if old != new {
+            changes.push(
+                Change::new(FieldRef::Custom(id).key(), old.cloned(), new.cloned())
+                    .labelled(field.field.label(crate::i18n::Locale::default())),
+            );
+        }
+    }
+    changes
+}
+
+/// Writes an edited contact if nobody saved it since the version it was edited from — its
+/// columns, its custom values and one history entry per changed field, in one transaction — and
+/// returns it as saved (next version, new `updated_at`).
+#[tracing::instrument(skip_all, fields(id = %edited.id), err)]
+pub async fn update(
+    db: &Db,
+    user: &CurrentUser,
+    layout: &Layout,
+    current: &Contact,
+    edited: &Contact,
+) -> AppResult<Contact> {
+    let changes = edit_changes(layout, current, edited);
     let mut record = ContactRecord::from(edited);
     record.updated_at = now();
     let assignments = INSERT_COLUMNS
         .split(", ")
         .enumerate()
         .skip(1)
+        .filter(|(_, column)| !NOT_EDITED.contains(column))
         .map(|(i, column)| format!("{column} = ${}", i + 1))
         .collect::<Vec<_>>()
         .join(", ");
@@ -580,11 +789,47 @@ pub async fn update(db: &Db, edited: &Contact) -> AppResult<Contact> {
          WHERE id = $1 AND version = ${}",
         INSERT_COLUMN_COUNT + 1
     );
-    let updated = with_db!(db, pool => bind_record!(sqlx::query(&sql), &record)
-        .bind(edited.version)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let custom: Vec<(Uuid, Option<&String>)> = current
+        .custom
+        .keys()
+        .chain(edited.custom.keys())
+        .filter(|id| current.custom.get(id) != edited.custom.get(id))
+        .map(|id| (*id, edited.custom.get(id)))
+        .collect();
+    let actor = Actor::user(user);
+    let updated = with_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        let updated = bind_record!(sqlx::query(&sql), &record)
+            .bind(edited.version)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if updated == 0 {
+            return Ok(0);
+        }
+        for (field_id, value) in &custom {
+            match value {
+                Some(value) => sqlx::query(
+                    "INSERT INTO field_values (contact_id, field_id, value) VALUES ($1, $2, $3) \
+                     ON CONFLICT (contact_id, field_id) DO UPDATE SET value = excluded.value",
+                )
+                .bind(edited.id)
+                .bind(field_id)
+                .bind(*value)
+                .execute(&mut *tx)
+                .await?,
+                None => sqlx::query("DELETE FROM field_values WHERE contact_id = $1 AND field_id = $2")
+                    .bind(edited.id)
+                    .bind(field_id)
+                    .execute(&mut *tx)
+                    .await?,
+            };
+        }
+        record!(tx, edited.id, &actor, record.updated_at, &changes);
+        tx.commit().await?;
+        Ok::<u64, sqlx::Error>(updated)
+    }
+    .await)?;
     if updated == 0 {
         return Err(match get(db, edited.id).await? {
             Some(_) => AppError::Conflict,
@@ -592,6 +837,202 @@ pub async fn update(db: &Db, edited: &Contact) -> AppResult<Contact> {
         });
     }
     get(db, edited.id).await?.ok_or(AppError::NotFound)
+}
+
+/// The name of an active user, or [`Problem::UserUnknown`] for anyone else.
+async fn active_user_name(db: &Db, id: Uuid) -> AppResult<String> {
+    let name: Option<(String,)> = with_db!(db, pool => sqlx::query_as(
+        "SELECT name FROM users WHERE id = $1 AND disabled_at IS NULL AND password_hash <> ''",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?;
+    name.map(|(n,)| n)
+        .ok_or_else(|| AppError::invalid("user", crate::error::Problem::UserUnknown))
+}
+
+/// Any user's name, for the history (a former owner may have been disabled since).
+async fn user_name(db: &Db, id: Option<Uuid>) -> AppResult<Option<String>> {
+    let Some(id) = id else { return Ok(None) };
+    let name: Option<(String,)> = with_db!(db, pool => sqlx::query_as("SELECT name FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await)?;
+    Ok(name.map(|(n,)| n))
+}
+
+/// Runs `sql` (binding the contact id as `$1`, then each `bind`) and records `change` made at
+/// `at`, in one transaction. Returns whether the statement changed a row (no row, no entry).
+macro_rules! change_with_history {
+    ($db:expr, $contact:expr, $actor:expr, $at:expr, $change:expr, $sql:expr $(, $bind:expr)*) => {{
+        let at = $at;
+        let change: Change = $change;
+        with_db!($db, pool => async {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query($sql)
+                .bind($contact)
+                $(.bind($bind))*
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                > 0;
+            if changed {
+                record!(tx, $contact, $actor, at, std::slice::from_ref(&change));
+            }
+            tx.commit().await?;
+            Ok::<bool, sqlx::Error>(changed)
+        }
+        .await)
+    }};
+}
+
+/// Makes `owner` (an active user, not a follower) the contact's owner, or leaves it without one.
+pub async fn set_owner(
+    db: &Db,
+    user: &CurrentUser,
+    contact: &Contact,
+    owner: Option<Uuid>,
+) -> AppResult<()> {
+    if contact.owner_id == owner {
+        return Ok(());
+    }
+    let new_name = match owner {
+        Some(id) => {
+            if followers(db, contact.id).await?.contains(&id) {
+                return Err(AppError::invalid(
+                    "owner",
+                    crate::error::Problem::FollowerIsOwner,
+                ));
+            }
+            Some(active_user_name(db, id).await?)
+        }
+        None => None,
+    };
+    let old_name = user_name(db, contact.owner_id).await?;
+    let change = Change::new(what::OWNER, old_name, new_name);
+    change_with_history!(
+        db,
+        contact.id,
+        &Actor::user(user),
+        now(),
+        change,
+        "UPDATE contacts SET owner_id = $2, updated_at = $3 WHERE id = $1",
+        owner,
+        now()
+    )?;
+    Ok(())
+}
+
+/// Adds an active user (not the owner) to the contact's followers.
+pub async fn add_follower(
+    db: &Db,
+    user: &CurrentUser,
+    contact: &Contact,
+    follower: Uuid,
+) -> AppResult<()> {
+    if contact.owner_id == Some(follower) {
+        return Err(AppError::invalid(
+            "follower",
+            crate::error::Problem::FollowerIsOwner,
+        ));
+    }
+    let name = active_user_name(db, follower)
+        .await
+        .map_err(|_| AppError::invalid("follower", crate::error::Problem::UserUnknown))?;
+    let change = Change::new(what::FOLLOWER, None, Some(name));
+    change_with_history!(
+        db,
+        contact.id,
+        &Actor::user(user),
+        now(),
+        change,
+        "INSERT INTO contact_followers (contact_id, user_id, added_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (contact_id, user_id) DO NOTHING",
+        follower,
+        now()
+    )?;
+    Ok(())
+}
+
+pub async fn remove_follower(
+    db: &Db,
+    user: &CurrentUser,
+    contact: &Contact,
+    follower: Uuid,
+) -> AppResult<()> {
+    let change = Change::new(what::FOLLOWER, user_name(db, Some(follower)).await?, None);
+    change_with_history!(
+        db,
+        contact.id,
+        &Actor::user(user),
+        now(),
+        change,
+        "DELETE FROM contact_followers WHERE contact_id = $1 AND user_id = $2",
+        follower
+    )?;
+    Ok(())
+}
+
+pub async fn set_visibility(
+    db: &Db,
+    user: &CurrentUser,
+    contact: &Contact,
+    visibility: super::Visibility,
+) -> AppResult<()> {
+    if contact.visibility == visibility {
+        return Ok(());
+    }
+    let change = Change::new(
+        what::VISIBILITY,
+        Some(contact.visibility.as_str().to_string()),
+        Some(visibility.as_str().to_string()),
+    );
+    change_with_history!(
+        db,
+        contact.id,
+        &Actor::user(user),
+        now(),
+        change,
+        "UPDATE contacts SET visibility = $2, updated_at = $3 WHERE id = $1",
+        visibility.as_str(),
+        now()
+    )?;
+    Ok(())
+}
+
+/// Turns Do Not Disturb on or off for one channel (or for all at once).
+pub async fn set_dnd(
+    db: &Db,
+    user: &CurrentUser,
+    contact: &Contact,
+    channel: super::DndChannel,
+    on: bool,
+) -> AppResult<()> {
+    if contact.dnd.get(channel) == on {
+        return Ok(());
+    }
+    let word = |on: bool| Some(if on { "on" } else { "off" }.to_string());
+    let change = Change::new(
+        format!("{}{}", what::DND, channel.key()),
+        word(!on),
+        word(on),
+    );
+    // The column name comes from the closed list of channels, never from the request.
+    let sql = format!(
+        "UPDATE contacts SET dnd_{} = $2, updated_at = $3 WHERE id = $1",
+        channel.key()
+    );
+    change_with_history!(
+        db,
+        contact.id,
+        &Actor::user(user),
+        now(),
+        change,
+        &sql,
+        on,
+        now()
+    )?;
+    Ok(())
 }
 
 impl From<&Contact> for ContactRecord {
@@ -605,7 +1046,7 @@ impl From<&Contact> for ContactRecord {
             phone: c.phone.clone(),
             date_of_birth: c.date_of_birth,
             contact_source: c.contact_source.clone(),
-            contact_type: c.contact_type.clone(),
+            contact_type_id: c.contact_type_id,
             business_name: c.business_name.clone(),
             street_address: c.street_address.clone(),
             city: c.city.clone(),
@@ -620,6 +1061,7 @@ impl From<&Contact> for ContactRecord {
             utm_source: c.utm_source.clone(),
             utm_medium: c.utm_medium.clone(),
             utm_campaign: c.utm_campaign.clone(),
+            owner_id: c.owner_id,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -677,7 +1119,31 @@ fn insert_sql(rows: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{contacts::fields::Field, db_test};
+    use crate::{contacts::standard::Field, db_test};
+
+    /// An admin: sees every contact, as the tests of the list expect.
+    fn admin() -> Viewer {
+        Viewer {
+            user: CurrentUser {
+                id: Uuid::nil(),
+                name: "Test".into(),
+                email: "test@example.it".into(),
+                is_admin: true,
+                hide_empty_fields: None,
+                locale: None,
+            },
+        }
+    }
+
+    /// A user stored in the database (contacts they create are theirs).
+    async fn someone(db: &Db) -> CurrentUser {
+        let email = crate::auth::Email::parse("anna@example.it").unwrap();
+        let password = crate::auth::NewPassword::parse("a long enough password").unwrap();
+        let id = crate::auth::store::add_user(db, "Anna", &email, &password, true)
+            .await
+            .unwrap();
+        CurrentUser { id, ..admin().user }
+    }
 
     fn person(first: &str, last: &str, at: DateTime<Utc>) -> ContactRecord {
         ContactRecord::new(
@@ -694,7 +1160,7 @@ mod tests {
             q: q.into(),
             ..ListQuery::default()
         };
-        list(db, &query, 50)
+        list(db, &admin(), &query, 50)
             .await
             .unwrap()
             .items
@@ -786,7 +1252,7 @@ mod tests {
                     ..ListQuery::default()
                 };
                 loop {
-                    let page = list(&db, &query, 3).await.unwrap();
+                    let page = list(&db, &admin(), &query, 3).await.unwrap();
                     assert_eq!(page.total, 10);
                     assert!(page.items.len() <= 3);
                     forward.extend(page.items.iter().map(|c| c.id));
@@ -815,6 +1281,7 @@ mod tests {
                         Some(previous) => {
                             page = list(
                                 &db,
+                                &admin(),
                                 &ListQuery {
                                     sort,
                                     q: q.clone(),
@@ -832,7 +1299,9 @@ mod tests {
                 assert_eq!(backward, forward, "{sort:?}");
             }
 
-            let by_name = list(&db, &ListQuery::default(), 10).await.unwrap();
+            let by_name = list(&db, &admin(), &ListQuery::default(), 10)
+                .await
+                .unwrap();
             let first_names: Vec<_> = by_name
                 .items
                 .iter()
@@ -859,10 +1328,12 @@ mod tests {
                 q: "rossi".into(),
                 ..ListQuery::default()
             };
-            let page = list(&db, &broad, 50).await.unwrap();
+            let page = list(&db, &admin(), &broad, 50).await.unwrap();
             assert_eq!((page.total, page.total_is_lower_bound), (COUNT_CAP, true));
             assert_eq!(page.items.len(), 50);
-            let everyone = list(&db, &ListQuery::default(), 50).await.unwrap();
+            let everyone = list(&db, &admin(), &ListQuery::default(), 50)
+                .await
+                .unwrap();
             assert_eq!(
                 (everyone.total, everyone.total_is_lower_bound),
                 (COUNT_CAP + 1, false)
@@ -871,7 +1342,7 @@ mod tests {
                 q: "persona123 ".into(),
                 ..ListQuery::default()
             };
-            let page = list(&db, &one, 50).await.unwrap();
+            let page = list(&db, &admin(), &one, 50).await.unwrap();
             assert_eq!(
                 (page.total, page.total_is_lower_bound),
                 (11, false),
@@ -888,13 +1359,16 @@ mod tests {
             after: Some("not-a-cursor".into()),
             ..ListQuery::default()
         };
-        let page = list(&db, &query, 50).await.unwrap();
+        let page = list(&db, &admin(), &query, 50).await.unwrap();
         assert_eq!(page.items.len(), 1);
     });
 
     db_test!(an_edit_saves_once_and_a_stale_version_is_refused, |db| {
+        let user = someone(&db).await;
+        let layout = crate::fields::store::layout(&db).await.unwrap();
         let id = create(
             &db,
+            &user,
             &NewContact::Person {
                 first_name: Some("Anna".into()),
                 last_name: Some("Rossi".into()),
@@ -905,8 +1379,11 @@ mod tests {
         let opened = get(&db, id).await.unwrap().unwrap();
         let today = now().date_naive();
         let edit = |c: &Contact, changes: &[(Field, &str)]| {
-            let changes: Vec<_> = changes.iter().map(|(f, s)| (*f, s.to_string())).collect();
-            crate::contacts::apply_edit(c, &changes, today).unwrap()
+            let changes: Vec<_> = changes
+                .iter()
+                .map(|(f, s)| (FieldRef::Standard(*f), s.to_string()))
+                .collect();
+            crate::contacts::apply_edit(c, &changes, &layout, today).unwrap()
         };
 
         // The first tab saves a new city and phone…
@@ -918,7 +1395,7 @@ mod tests {
                 (Field::LastName, "Bianchi"),
             ],
         );
-        let saved = update(&db, &first).await.unwrap();
+        let saved = update(&db, &user, &layout, &opened, &first).await.unwrap();
         assert_eq!(saved.city.as_deref(), Some("Bologna"));
         assert_eq!(saved.phone.as_deref(), Some("+393471234567"));
         assert_eq!(saved.display_name, "Anna Bianchi");
@@ -927,7 +1404,9 @@ mod tests {
 
         // …so the second tab, still on the old version, can't overwrite it silently.
         let second = edit(&opened, &[(Field::City, "Torino")]);
-        let refused = update(&db, &second).await.unwrap_err();
+        let refused = update(&db, &user, &layout, &opened, &second)
+            .await
+            .unwrap_err();
         assert!(matches!(refused, AppError::Conflict), "{refused:?}");
         let stored = get(&db, id).await.unwrap().unwrap();
         assert_eq!(stored.city.as_deref(), Some("Bologna"));
@@ -959,7 +1438,7 @@ mod tests {
             list: list.clone(),
             ..ListPlace::default()
         };
-        let at_carla = nav(&db, &carla, place).await.unwrap();
+        let at_carla = nav(&db, &admin(), &carla, place).await.unwrap();
         let name_of = |id: Option<Uuid>| {
             records
                 .iter()
@@ -987,7 +1466,7 @@ mod tests {
             .find(|r| r.first_name.as_deref() == Some("Anna"))
             .unwrap();
         let anna = get(&db, anna.id).await.unwrap().unwrap();
-        let at_anna = nav(&db, &anna, at_carla.place.step(true).step(true))
+        let at_anna = nav(&db, &admin(), &anna, at_carla.place.step(true).step(true))
             .await
             .unwrap();
         assert_eq!(at_anna.next, None);
@@ -1000,6 +1479,7 @@ mod tests {
         let elena = get(&db, elena.id).await.unwrap().unwrap();
         let at_elena = nav(
             &db,
+            &admin(),
             &elena,
             ListPlace {
                 list,

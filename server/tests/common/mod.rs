@@ -3,9 +3,14 @@
 
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use app::{
+    auth::{store as users, Email, NewPassword},
+    mail::{MailSettings, Mailer},
     state::{AppState, AuthSettings},
     testing::TestDb,
 };
@@ -20,6 +25,8 @@ pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub db: app::db::Db,
+    /// What the app's SMTP server received, when the app was started with email.
+    pub inbox: Option<Inbox>,
     running: Option<Running>,
     _test_db: TestDb,
 }
@@ -56,6 +63,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, auth: AuthSettings) -> TestApp {
+        Self::spawn_full(backend, auth, false).await
+    }
+
+    /// A Rubrica that sends email to a real SMTP server of its own (see [`Inbox`]).
+    pub async fn spawn_with_mail(backend: Backend) -> TestApp {
+        Self::spawn_full(backend, AuthSettings::default(), true).await
+    }
+
+    async fn spawn_full(backend: Backend, auth: AuthSettings, mail: bool) -> TestApp {
         let test_db = match backend {
             Backend::Sqlite => TestDb::sqlite().await,
             Backend::Postgres => TestDb::postgres().await,
@@ -64,11 +80,19 @@ impl TestApp {
             .await
             .expect("bind a free port");
         let addr = listener.local_addr().unwrap();
-        let state = AppState::new(
+        let mut state = AppState::new(
             server::leptos_options(std::path::Path::new("target/site"), addr),
             test_db.db.clone(),
             auth,
         );
+        let inbox = mail.then(|| {
+            let (inbox, url) = Inbox::start();
+            let mailer = Mailer::new(&url, "Rubrica <crm@example.it>").expect("mail settings");
+            state = state
+                .clone()
+                .with_mail(MailSettings::new(Some(mailer), "https://crm.example.it"));
+            inbox
+        });
         let running = server::start(listener, state, false)
             .await
             .expect("start the server");
@@ -76,6 +100,7 @@ impl TestApp {
             base: format!("http://{addr}"),
             client: browser(),
             db: test_db.db.clone(),
+            inbox,
             running: Some(running),
             _test_db: test_db,
         }
@@ -111,6 +136,53 @@ impl TestApp {
             .send()
             .await
             .expect("the server answers")
+    }
+
+    /// Calls a JSON server function with arguments of any JSON type.
+    pub async fn call_value<F: ServerFn>(
+        &self,
+        client: &Client,
+        args: serde_json::Value,
+    ) -> Response {
+        client
+            .post(self.url(F::PATH))
+            .header(header::ACCEPT, "application/json")
+            .json(&args)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// Calls a JSON server function that must succeed, and decodes its answer.
+    pub async fn ok<F: ServerFn, T: serde::de::DeserializeOwned>(
+        &self,
+        client: &Client,
+        args: serde_json::Value,
+    ) -> T {
+        let response = self.call_value::<F>(client, args).await;
+        let status = response.status();
+        let text = response.text().await.expect("a body");
+        assert!(status.is_success(), "{}: {status} {text}", F::PATH);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}: {text}", F::PATH))
+    }
+
+    /// Adds a user straight into the database (as `rubrica user add` does) and signs them in
+    /// on a browser of their own.
+    pub async fn signed_in_user(&self, name: &str, email: &str, admin: bool) -> Client {
+        let password = "a long enough password";
+        users::add_user(
+            &self.db,
+            name,
+            &Email::parse(email).unwrap(),
+            &NewPassword::parse(password).unwrap(),
+            admin,
+        )
+        .await
+        .expect("add a user");
+        let tab = browser();
+        let response = self.sign_in(&tab, email, password).await;
+        assert_eq!(response.status(), 200, "{name} signs in");
+        tab
     }
 
     pub async fn get(&self, client: &Client, path: &str) -> Response {
@@ -154,6 +226,111 @@ impl TestApp {
     }
 }
 
+/// One email as the SMTP server received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub to: Vec<String>,
+    /// The whole message, headers and body, with quoted-printable soft line breaks undone so
+    /// that links read whole.
+    pub data: String,
+}
+
+impl Received {
+    /// The first link in the message that starts with `prefix`.
+    pub fn link(&self, prefix: &str) -> Option<String> {
+        let start = self.data.find(prefix)?;
+        let rest = &self.data[start..];
+        let end = rest
+            .find(|c: char| c.is_whitespace() || c == '"' || c == '<')
+            .unwrap_or(rest.len());
+        Some(rest[..end].to_string())
+    }
+}
+
+/// A real SMTP server on 127.0.0.1 (mailin-embedded, on threads of its own) keeping every
+/// message it receives.
+#[derive(Clone, Default)]
+pub struct Inbox(Arc<Mutex<Vec<Received>>>);
+
+#[derive(Clone)]
+struct Collector {
+    inbox: Inbox,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl mailin_embedded::Handler for Collector {
+    fn data_start(
+        &mut self,
+        _domain: &str,
+        _from: &str,
+        _is8bit: bool,
+        to: &[String],
+    ) -> mailin_embedded::Response {
+        self.to = to.to_vec();
+        self.data.clear();
+        mailin_embedded::response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> mailin_embedded::Response {
+        let data = String::from_utf8_lossy(&self.data)
+            .replace("=\r\n", "")
+            .replace("=3D", "=");
+        self.inbox.0.lock().unwrap().push(Received {
+            to: std::mem::take(&mut self.to),
+            data,
+        });
+        mailin_embedded::response::OK
+    }
+}
+
+impl Inbox {
+    /// Starts a server on a free port; returns its inbox and its `smtp://` URL.
+    pub fn start() -> (Inbox, String) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        let port = listener.local_addr().unwrap().port();
+        let inbox = Inbox::default();
+        let mut server = mailin_embedded::Server::new(Collector {
+            inbox: inbox.clone(),
+            to: Vec::new(),
+            data: Vec::new(),
+        });
+        server
+            .with_name("localhost")
+            .with_ssl(mailin_embedded::SslConfig::None)
+            .expect("no TLS")
+            .with_tcp_listener(listener);
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        (inbox, format!("smtp://127.0.0.1:{port}"))
+    }
+
+    pub fn all(&self) -> Vec<Received> {
+        self.0.lock().unwrap().clone()
+    }
+
+    /// The first message to `to`, waiting for it up to 10 seconds.
+    pub async fn wait_for(&self, to: &str) -> Received {
+        for _ in 0..200 {
+            if let Some(found) = self
+                .all()
+                .into_iter()
+                .find(|m| m.to.iter().any(|t| t == to))
+            {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no email to {to} arrived; received: {:?}", self.all());
+    }
+}
+
 /// The error a server function answered with.
 pub async fn app_error(response: Response) -> app::error::AppError {
     let text = response.text().await.expect("a body");
@@ -177,6 +354,32 @@ macro_rules! app_test {
             #[tokio::test]
             async fn postgres() {
                 let $app = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await;
+                $body
+            }
+        }
+    };
+}
+
+/// Like `app_test!`, with the app sending email to a local SMTP server (`app.inbox`).
+#[macro_export]
+macro_rules! mail_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let $app =
+                    $crate::common::TestApp::spawn_with_mail($crate::common::Backend::Sqlite).await;
+                $body
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let $app =
+                    $crate::common::TestApp::spawn_with_mail($crate::common::Backend::Postgres)
+                        .await;
                 $body
             }
         }

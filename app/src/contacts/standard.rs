@@ -55,6 +55,8 @@ pub enum Control {
     Choice(&'static [Choice]),
     /// One of [`TIME_ZONES`], or nothing.
     TimeZone,
+    /// One of the team's contact types (by id), or nothing.
+    ContactType,
 }
 
 /// One option of a list: the stored value, and its label in each language.
@@ -93,14 +95,6 @@ pub const GENDERS: &[Choice] = &[
     Choice::new("non-binary", "Non-binary", "Non binario"),
     Choice::new("other", "Other", "Altro"),
 ];
-/// The default contact types (the team's own list comes with custom fields).
-pub const CONTACT_TYPES: &[Choice] = &[
-    Choice::new("Lead", "Lead", "Lead"),
-    Choice::new("Customer", "Customer", "Cliente"),
-    Choice::new("Supplier", "Supplier", "Fornitore"),
-    Choice::new("Partner", "Partner", "Partner"),
-];
-
 /// Every standard, editable field, in the card's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Field {
@@ -225,7 +219,7 @@ impl Field {
             Field::Phone => Control::Tel,
             Field::Website => Control::Url,
             Field::DateOfBirth => Control::Date,
-            Field::ContactType => Control::Choice(CONTACT_TYPES),
+            Field::ContactType => Control::ContactType,
             Field::Gender => Control::Choice(GENDERS),
             Field::LeadStatus => Control::Choice(LEAD_STATUSES),
             Field::TimeZone => Control::TimeZone,
@@ -243,7 +237,7 @@ impl Field {
             Field::Phone => text(&c.phone),
             Field::DateOfBirth => c.date_of_birth.map(|d| d.format("%Y-%m-%d").to_string()),
             Field::ContactSource => text(&c.contact_source),
-            Field::ContactType => text(&c.contact_type),
+            Field::ContactType => c.contact_type_id.map(|id| id.to_string()),
             Field::BusinessName => text(&c.business_name),
             Field::StreetAddress => text(&c.street_address),
             Field::City => text(&c.city),
@@ -297,6 +291,11 @@ impl Field {
                 .find(|choice| choice.is(input))
                 .map(|choice| choice.value.to_string())
                 .ok_or(Problem::NotInList)?,
+            // Whether the id is one of the team's types is checked against their list
+            // (`crate::fields::Layout::check`).
+            Control::ContactType => uuid::Uuid::parse_str(input)
+                .map_err(|_| Problem::NotInList)?
+                .to_string(),
             Control::TimeZone => TIME_ZONES
                 .iter()
                 .find(|zone| zone.eq_ignore_ascii_case(input))
@@ -334,6 +333,12 @@ pub fn check_name(kind: ContactKind, c: &Contact) -> Result<(), (Field, Problem)
 /// Puts a parsed value into its field.
 pub fn set(c: &mut Contact, field: Field, value: Option<String>) -> Result<(), Problem> {
     let slot = match field {
+        Field::ContactType => {
+            c.contact_type_id = value
+                .map(|v| uuid::Uuid::parse_str(&v).map_err(|_| Problem::NotInList))
+                .transpose()?;
+            return Ok(());
+        }
         Field::DateOfBirth => {
             c.date_of_birth = value
                 .map(|v| NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| Problem::DateFormat))
@@ -345,7 +350,6 @@ pub fn set(c: &mut Contact, field: Field, value: Option<String>) -> Result<(), P
         Field::Email => &mut c.email,
         Field::Phone => &mut c.phone,
         Field::ContactSource => &mut c.contact_source,
-        Field::ContactType => &mut c.contact_type,
         Field::BusinessName => &mut c.business_name,
         Field::StreetAddress => &mut c.street_address,
         Field::City => &mut c.city,
@@ -472,9 +476,8 @@ pub fn parse_website(input: &str) -> Result<String, Problem> {
     Ok(format!("{scheme}{host}{path}"))
 }
 
-/// A date of birth: a real calendar date, not in the future, typed as dd/mm/yyyy (also
-/// dd-mm-yyyy, dd.mm.yyyy or yyyy-mm-dd).
-pub fn parse_date_of_birth(input: &str, today: NaiveDate) -> Result<NaiveDate, Problem> {
+/// A calendar date typed as dd/mm/yyyy (also dd-mm-yyyy, dd.mm.yyyy or yyyy-mm-dd).
+pub fn parse_date(input: &str) -> Result<NaiveDate, Problem> {
     let parts: Vec<&str> = input.split(['/', '-', '.']).map(str::trim).collect();
     let numbers: Option<Vec<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
     let (day, month, year) = match (parts.as_slice(), numbers.as_deref()) {
@@ -482,11 +485,16 @@ pub fn parse_date_of_birth(input: &str, today: NaiveDate) -> Result<NaiveDate, P
         ([_, _, y], Some(&[day, month, year])) if y.len() == 4 => (day, month, year),
         _ => return Err(Problem::DateFormat),
     };
-    let date = NaiveDate::from_ymd_opt(year as i32, month, day).ok_or(Problem::NotOnCalendar {
+    NaiveDate::from_ymd_opt(year as i32, month, day).ok_or(Problem::NotOnCalendar {
         day,
         month,
         year,
-    })?;
+    })
+}
+
+/// A date of birth: a real calendar date, not in the future and not before 1900.
+pub fn parse_date_of_birth(input: &str, today: NaiveDate) -> Result<NaiveDate, Problem> {
+    let date = parse_date(input)?;
     if date > today {
         return Err(Problem::BornInFuture);
     }
