@@ -148,6 +148,7 @@ test("edits are checked, saved, kept across a reload, and never dropped", async 
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
   await page.reload();
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   await expect(page.getByRole("textbox", { name: "City" })).toHaveValue("Bologna");
 
   // A bad email is explained next to it, and what was typed stays.
