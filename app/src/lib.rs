@@ -53,10 +53,9 @@ use leptos_router::{
 
 use crate::auth::{me, LanguageSwitch, LoginRoute, SetupRoute, SignOutButton};
 use crate::contacts::{ContactRoute, ContactsPage};
-use crate::fields::FieldsSettingsRoute;
 use crate::i18n::{provide_locale, use_locale};
-use crate::tags::TagsSettingsRoute;
-use crate::team::{PasswordRoute, ResetRequestRoute, TeamSettingsRoute};
+use crate::settings::SettingsRoute;
+use crate::team::PasswordRoute;
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -93,16 +92,14 @@ pub fn App() -> impl IntoView {
                 // fetched when first shown: the contacts list, where people land, loads alone.
                 <Route path=path!("/login") view={Lazy::<LoginRoute>::new()}/>
                 <Route path=path!("/setup") view={Lazy::<SetupRoute>::new()}/>
-                <Route path=path!("/password-reset") view={Lazy::<ResetRequestRoute>::new()}/>
+                <Route path=path!("/password-reset") view={Lazy::<PasswordRoute>::new()}/>
                 <Route path=path!("/password-reset/:token") view={Lazy::<PasswordRoute>::new()}/>
                 <ParentRoute path=path!("") view=Workspace>
                     <Route path=path!("/") view=|| view! { <Redirect path="/contacts"/> }/>
                     <Route path=path!("/contacts") view=ContactsPage/>
                     <Route path=path!("/contacts/:id") view={Lazy::<ContactRoute>::new()}/>
                     <Route path=path!("/settings") view=|| view! { <Redirect path="/settings/fields"/> }/>
-                    <Route path=path!("/settings/fields") view={Lazy::<FieldsSettingsRoute>::new()}/>
-                    <Route path=path!("/settings/tags") view={Lazy::<TagsSettingsRoute>::new()}/>
-                    <Route path=path!("/settings/team") view={Lazy::<TeamSettingsRoute>::new()}/>
+                    <Route path=path!("/settings/:section") view={Lazy::<SettingsRoute>::new()}/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -121,18 +118,17 @@ fn Workspace() -> impl IntoView {
             <nav aria-label=l.t("Main", "Principale")>
                 <A href="/contacts" attr:class="brand">"Rubrica"</A>
                 <A href="/contacts">{l.t("Contacts", "Contatti")}</A>
-                <Transition>
-                    {move || Suspend::new(async move {
-                        user.await.ok().filter(|u| u.is_admin).map(|_| view! {
-                            <A href="/settings">{l.t("Settings", "Impostazioni")}</A>
-                        })
-                    })}
-                </Transition>
             </nav>
             <div class="account">
                 <Transition>
                     {move || Suspend::new(async move {
-                        user.await.ok().map(|u| view! { <span class="user-name">{u.name}</span> })
+                        user.await.ok().map(|u| view! {
+                            // Settings are the admins' (the screens refuse anyone else too).
+                            {u.is_admin.then(|| view! {
+                                <A href="/settings/fields" attr:class="settings-link">{l.t("Settings", "Impostazioni")}</A>
+                            })}
+                            <span class="user-name">{u.name}</span>
+                        })
                     })}
                 </Transition>
                 <LanguageSwitch/>

@@ -1,10 +1,29 @@
-//! The frame of the Settings screens: their navigation, and the page itself. Each screen belongs to
-//! the feature it sets up (`fields`, `tags`, `team`) and comes in a wasm chunk of its own.
+//! The Settings screens' frame: their navigation and the page itself. Each screen belongs to the
+//! feature it sets up (`fields`, `tags`, `team`); together they are one lazily loaded route, so a
+//! browser fetches their code once, the first time Settings opens.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
+use leptos_router::{components::A, hooks::use_params_map};
 
-use crate::i18n::use_locale;
+use crate::{
+    fields::FieldsSettingsPage, i18n::use_locale, tags::TagsSettingsPage, team::TeamSettingsPage,
+};
+
+lazy_page!(
+    /// `/settings/:section`, in a wasm chunk of its own.
+    SettingsRoute => SettingsPage
+);
+
+#[component]
+fn SettingsPage() -> impl IntoView {
+    let params = use_params_map();
+    let section = move || params.read().get("section").unwrap_or_default();
+    move || match section().as_str() {
+        "tags" => view! { <TagsSettingsPage/> }.into_any(),
+        "team" => view! { <TeamSettingsPage/> }.into_any(),
+        _ => view! { <FieldsSettingsPage/> }.into_any(),
+    }
+}
 
 #[component]
 pub fn SettingsFrame(children: Children) -> impl IntoView {

@@ -187,21 +187,33 @@ fn ActiveTagFilters(result: ContactListPage, query: ListQuery) -> impl IntoView 
     })
 }
 
-/// "Filter by tag": a tag, is or is not, added to the list's filters. The team's tags are fetched
-/// when the form is first opened, so the list itself never waits for them.
+/// "Filter by tag": a tag, is or is not, added to the list's filters. The form (and the team's
+/// tags in it) comes in a wasm chunk of its own when first opened, so the list never waits for it.
 #[component]
 fn TagFilterForm(list_query: Memo<ListQuery>) -> impl IntoView {
     let l = use_locale();
-    let tags = RwSignal::new(None::<Vec<crate::tags::TagUsage>>);
-    let on_toggle = move |_| {
-        if tags.with_untracked(Option::is_none) {
-            leptos::task::spawn_local(async move {
-                if let Ok(list) = crate::tags::list_tags().await {
-                    tags.set(Some(list));
-                }
-            });
-        }
-    };
+    let opened = RwSignal::new(false);
+    view! {
+        <details class="tag-filter" on:toggle=move |_| opened.set(true)>
+            <summary>{l.t("Filter by tag", "Filtra per tag")}</summary>
+            <Suspense>
+                {move || opened.get().then(|| {
+                    Suspend::new(send_wrapper::SendWrapper::new(tag_filter_form(list_query)))
+                })}
+            </Suspense>
+        </details>
+    }
+}
+
+#[leptos::lazy]
+fn tag_filter_form(list_query: Memo<ListQuery>) -> AnyView {
+    view! { <TagFilterFields list_query/> }.into_any()
+}
+
+#[component]
+fn TagFilterFields(list_query: Memo<ListQuery>) -> impl IntoView {
+    let l = use_locale();
+    let tags = LocalResource::new(crate::tags::list_tags);
     let navigate = use_navigate();
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -219,30 +231,30 @@ fn TagFilterForm(list_query: Memo<ListQuery>) -> impl IntoView {
             Default::default(),
         );
     };
+    let options = move || match tags.get() {
+        None => view! { <option value="">{l.t("Loading…", "Caricamento…")}</option> }.into_any(),
+        Some(Err(e)) => view! { <option value="">{e.message(l)}</option> }.into_any(),
+        Some(Ok(list)) if list.is_empty() => view! {
+            <option value="">{l.t("No tags yet", "Ancora nessun tag")}</option>
+        }
+        .into_any(),
+        Some(Ok(list)) => list
+            .into_iter()
+            .map(|t| view! { <option value=t.tag.id.to_string()>{t.tag.name}</option> })
+            .collect_view()
+            .into_any(),
+    };
     view! {
-        <details class="tag-filter" on:toggle=on_toggle>
-            <summary>{l.t("Filter by tag", "Filtra per tag")}</summary>
-            <form on:submit=add class="list-controls">
-                <label for="filter-tag">{l.t("Tag", "Tag")}</label>
-                <select id="filter-tag" name="tag" required=true>
-                    {move || match tags.get() {
-                        None => view! { <option value="">{l.t("Loading…", "Caricamento…")}</option> }.into_any(),
-                        Some(list) if list.is_empty() => view! {
-                            <option value="">{l.t("No tags yet", "Ancora nessun tag")}</option>
-                        }.into_any(),
-                        Some(list) => list.into_iter().map(|t| view! {
-                            <option value=t.tag.id.to_string()>{t.tag.name}</option>
-                        }).collect_view().into_any(),
-                    }}
-                </select>
-                <label for="filter-condition">{l.t("Condition", "Condizione")}</label>
-                <select id="filter-condition" name="condition">
-                    <option value="is">{l.t("is", "è")}</option>
-                    <option value="is_not">{l.t("is not", "non è")}</option>
-                </select>
-                <button type="submit">{l.t("Add filter", "Aggiungi filtro")}</button>
-            </form>
-        </details>
+        <form on:submit=add class="list-controls">
+            <label for="filter-tag">{l.t("Tag", "Tag")}</label>
+            <select id="filter-tag" name="tag" required=true>{options}</select>
+            <label for="filter-condition">{l.t("Condition", "Condizione")}</label>
+            <select id="filter-condition" name="condition">
+                <option value="is">{l.t("is", "è")}</option>
+                <option value="is_not">{l.t("is not", "non è")}</option>
+            </select>
+            <button type="submit">{l.t("Add filter", "Aggiungi filtro")}</button>
+        </form>
     }
 }
 
@@ -331,19 +343,52 @@ fn ContactList(result: ContactListPage, query: ListQuery) -> impl IntoView {
     }
 }
 
+/// **New contact**: the button and its dialog. The form inside (its checks, its words, the code
+/// that sends it) comes in a wasm chunk of its own, fetched when the dialog first opens; once
+/// there it stays, with whatever was typed, until the page changes.
 #[component]
 fn NewContactDialog() -> impl IntoView {
     let dialog = NodeRef::<html::Dialog>::new();
-    let create = ServerAction::<CreateContact>::new();
-    let error = action_error(create);
-    let kind = RwSignal::new(ContactKind::Person);
+    let opened = RwSignal::new(false);
     let open = move |_| {
+        opened.set(true);
         if let Some(dialog) = dialog.get() {
             let _ = dialog.show_modal();
         }
     };
-    // The dialog needs the page's code to open at all, so its form is sent by that code, as JSON
-    // (no form-encoding library in the first bundle); the server's answer opens the new contact.
+    let close = Callback::new(move |_| {
+        if let Some(dialog) = dialog.get() {
+            dialog.close();
+        }
+    });
+    let l = use_locale();
+    view! {
+        <button type="button" class="primary" on:click=open>{l.t("New contact", "Nuovo contatto")}</button>
+        <dialog node_ref=dialog class="dialog" aria-labelledby="new-contact-title">
+            <h2 id="new-contact-title">{l.t("New contact", "Nuovo contatto")}</h2>
+            <Suspense fallback=move || view! { <p class="loading">{l.t("Loading…", "Caricamento…")}</p> }>
+                {move || opened.get().then(|| {
+                    Suspend::new(send_wrapper::SendWrapper::new(new_contact_form(close)))
+                })}
+            </Suspense>
+        </dialog>
+    }
+    // Erased: the page's view type is otherwise too deep for the compiler's default limits.
+    .into_any()
+}
+
+#[leptos::lazy]
+fn new_contact_form(close: Callback<()>) -> AnyView {
+    view! { <NewContactForm close/> }.into_any()
+}
+
+#[component]
+fn NewContactForm(close: Callback<()>) -> impl IntoView {
+    let create = ServerAction::<CreateContact>::new();
+    let error = action_error(create);
+    let kind = RwSignal::new(ContactKind::Person);
+    // Sent by the page's code as JSON (no form-encoding library in the browser); the server's
+    // answer opens the new contact.
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let form = event_target::<web_sys::HtmlFormElement>(&ev);
@@ -358,53 +403,42 @@ fn NewContactDialog() -> impl IntoView {
             business_name: text("business_name"),
         });
     };
-    let close = move |_| {
-        if let Some(dialog) = dialog.get() {
-            dialog.close();
-        }
-    };
     let l = use_locale();
     view! {
-        <button type="button" class="primary" on:click=open>{l.t("New contact", "Nuovo contatto")}</button>
-        <dialog node_ref=dialog class="dialog" aria-labelledby="new-contact-title">
-            <h2 id="new-contact-title">{l.t("New contact", "Nuovo contatto")}</h2>
-            <form on:submit=submit>
-                <fieldset class="choice">
-                    <legend>{l.t("Type", "Tipo")}</legend>
-                    <label>
-                        <input type="radio" name="kind" value="person" checked=true
-                            on:change=move |_| kind.set(ContactKind::Person)/>
-                        {ContactKind::Person.label(l)}
-                    </label>
-                    <label>
-                        <input type="radio" name="kind" value="company"
-                            on:change=move |_| kind.set(ContactKind::Company)/>
-                        {ContactKind::Company.label(l)}
-                    </label>
-                </fieldset>
-                // Both sets stay in the page (only hidden), so switching type never loses what was typed.
-                <div hidden=move || kind.get() != ContactKind::Person>
-                    <TextField label=Field::FirstName.label(l) name="first_name" id="new-first-name"
-                        autocomplete="off" error/>
-                    <TextField label=Field::LastName.label(l) name="last_name" id="new-last-name"
-                        autocomplete="off" error/>
-                </div>
-                <div hidden=move || kind.get() != ContactKind::Company>
-                    <TextField label=Field::BusinessName.label(l) name="business_name" id="new-business-name"
-                        autocomplete="off" error/>
-                </div>
-                <FormAlert error/>
-                <div class="actions">
-                    <button type="button" on:click=close>{l.t("Cancel", "Annulla")}</button>
-                    <button type="submit" class="primary" disabled=move || create.pending().get()>
-                        {l.t("Create contact", "Crea contatto")}
-                    </button>
-                </div>
-            </form>
-        </dialog>
+        <form on:submit=submit>
+            <fieldset class="choice">
+                <legend>{l.t("Type", "Tipo")}</legend>
+                <label>
+                    <input type="radio" name="kind" value="person" checked=true
+                        on:change=move |_| kind.set(ContactKind::Person)/>
+                    {ContactKind::Person.label(l)}
+                </label>
+                <label>
+                    <input type="radio" name="kind" value="company"
+                        on:change=move |_| kind.set(ContactKind::Company)/>
+                    {ContactKind::Company.label(l)}
+                </label>
+            </fieldset>
+            // Both sets stay in the page (only hidden), so switching type never loses what was typed.
+            <div hidden=move || kind.get() != ContactKind::Person>
+                <TextField label=Field::FirstName.label(l) name="first_name" id="new-first-name"
+                    autocomplete="off" autofocus=true error/>
+                <TextField label=Field::LastName.label(l) name="last_name" id="new-last-name"
+                    autocomplete="off" error/>
+            </div>
+            <div hidden=move || kind.get() != ContactKind::Company>
+                <TextField label=Field::BusinessName.label(l) name="business_name" id="new-business-name"
+                    autocomplete="off" error/>
+            </div>
+            <FormAlert error/>
+            <div class="actions">
+                <button type="button" on:click=move |_| close.run(())>{l.t("Cancel", "Annulla")}</button>
+                <button type="submit" class="primary" disabled=move || create.pending().get()>
+                    {l.t("Create contact", "Crea contatto")}
+                </button>
+            </div>
+        </form>
     }
-    // Erased: the page's view type is otherwise too deep for the compiler's default limits.
-    .into_any()
 }
 
 lazy_page!(

@@ -19,11 +19,6 @@ use crate::{
     settings::SettingsFrame,
 };
 
-lazy_page!(
-    /// Settings → Fields and folders, in a wasm chunk of its own.
-    FieldsSettingsRoute => FieldsSettingsPage
-);
-
 /// The problem with one input of a form, in the page's language.
 fn problem_of(
     error: RwSignal<Option<AppError>>,
@@ -205,8 +200,9 @@ fn change(
     });
 }
 
+/// Settings → Fields and folders.
 #[component]
-fn FieldsSettingsPage() -> impl IntoView {
+pub fn FieldsSettingsPage() -> impl IntoView {
     let l = use_locale();
     let loaded = json_resource(|| (), |_| card_layout());
     view! {

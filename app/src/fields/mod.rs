@@ -8,7 +8,7 @@ mod components;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-pub use components::{AddFieldDialog, FieldsSettingsRoute};
+pub use components::{AddFieldDialog, FieldsSettingsPage};
 
 use chrono::NaiveDateTime;
 use leptos::{prelude::*, server_fn::codec::Json};

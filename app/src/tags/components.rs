@@ -11,11 +11,6 @@ use crate::{
     settings::SettingsFrame,
 };
 
-lazy_page!(
-    /// Settings → Tags, in a wasm chunk of its own.
-    TagsSettingsRoute => TagsSettingsPage
-);
-
 /// A tag on a contact: its colour, its name, "auto" when Rubrica put it there, and a remove
 /// button when `remove` is given.
 #[component]
@@ -50,8 +45,9 @@ fn color_options(l: Locale, selected: TagColor) -> impl IntoView {
         .collect_view()
 }
 
+/// Settings → Tags.
 #[component]
-fn TagsSettingsPage() -> impl IntoView {
+pub fn TagsSettingsPage() -> impl IntoView {
     let l = use_locale();
     let tags = json_resource(|| (), |_| list_tags());
     let error = RwSignal::new(None::<AppError>);

@@ -6,14 +6,16 @@ mod components;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-pub use components::{TagChip, TagsSettingsRoute};
+pub use components::{TagChip, TagsSettingsPage};
 
 use leptos::{prelude::*, server_fn::codec::Json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+#[cfg(feature = "ssr")]
+use crate::error::AppError;
 use crate::{
-    error::{AppError, AppResult, Problem},
+    error::{AppResult, Problem},
     i18n::Locale,
 };
 
@@ -128,6 +130,7 @@ pub fn name_key(name: &str) -> String {
     deunicode::deunicode(name).to_lowercase()
 }
 
+#[cfg(feature = "ssr")]
 fn check_color(color: &str) -> AppResult<TagColor> {
     TagColor::parse(color).ok_or_else(|| AppError::invalid("color", Problem::ColorUnknown))
 }

@@ -19,17 +19,23 @@ use crate::{
 };
 
 lazy_page!(
-    /// Settings → Team, in a wasm chunk of its own.
-    TeamSettingsRoute => TeamSettingsPage
+    /// `/password-reset` ("forgot your password?") and `/password-reset/:token` (choosing a
+    /// password from a link): one wasm chunk for both.
+    PasswordRoute => PasswordPages
 );
-lazy_page!(
-    /// "Forgot your password?".
-    ResetRequestRoute => ResetRequestPage
-);
-lazy_page!(
-    /// Choosing a password from an invitation or reset link.
-    PasswordRoute => PasswordPage
-);
+
+#[component]
+fn PasswordPages() -> impl IntoView {
+    let params = use_params_map();
+    let has_token = move || params.read().get("token").is_some_and(|t| !t.is_empty());
+    move || {
+        if has_token() {
+            view! { <PasswordPage/> }.into_any()
+        } else {
+            view! { <ResetRequestPage/> }.into_any()
+        }
+    }
+}
 
 /// A link that was not emailed, to copy and hand over.
 #[component]
@@ -62,8 +68,9 @@ fn LinkNotice(sent: LinkSent, name: String) -> impl IntoView {
     }
 }
 
+/// Settings → Team.
 #[component]
-fn TeamSettingsPage() -> impl IntoView {
+pub fn TeamSettingsPage() -> impl IntoView {
     let l = use_locale();
     let loaded = json_resource(|| (), |_| team_members());
     let members = RwSignal::new(None::<Vec<Member>>);

@@ -7,14 +7,14 @@ mod components;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-pub use components::{PasswordRoute, ResetRequestRoute, TeamSettingsRoute};
+pub use components::{PasswordRoute, TeamSettingsPage};
 
 use leptos::{prelude::*, server_fn::codec::Json};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
-    auth::{parse_user_name, Email, NewPassword},
+    auth::{parse_user_name, Email},
     error::{AppError, AppResult, FieldError, Problem},
 };
 
@@ -205,7 +205,8 @@ pub async fn password_link(token: String) -> AppResult<LinkHolder> {
 /// signs them in.
 #[server]
 pub async fn set_password(token: String, password: String) -> AppResult<()> {
-    let password = NewPassword::parse(&password).map_err(|p| AppError::invalid("password", p))?;
+    let password =
+        crate::auth::NewPassword::parse(&password).map_err(|p| AppError::invalid("password", p))?;
     let state = crate::state::app_state();
     let user_id = store::use_link(&state.db, &token, &password).await?;
     crate::auth::ssr::start_session(&state, user_id).await?;
