@@ -11,6 +11,10 @@ echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
+# The workspace build compiles `app` with both features at once; the browser's build alone
+# (hydrate) can still leave server-only code unused, so it is linted on its own too.
+echo "==> cargo clippy (the browser's build)"
+cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 echo "==> Rust tests (SQLite and PostgreSQL)"
 # frontend is left out so that `app` is built for the tests exactly as the server uses it (ssr only).
 cargo test --workspace --exclude frontend

@@ -125,7 +125,10 @@ fn Workspace() -> impl IntoView {
                         user.await.ok().map(|u| view! {
                             // Settings are the admins' (the screens refuse anyone else too).
                             {u.is_admin.then(|| view! {
-                                <A href="/settings/fields" attr:class="settings-link">{l.t("Settings", "Impostazioni")}</A>
+                                <A href="/settings/fields" attr:class="settings-link">
+                                    <span class="settings-icon" aria-hidden="true">"⚙"</span>
+                                    <span class="settings-text">{l.t("Settings", "Impostazioni")}</span>
+                                </A>
                             })}
                             <span class="user-name">{u.name}</span>
                         })

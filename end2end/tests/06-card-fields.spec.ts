@@ -149,6 +149,23 @@ test("a field moves up and to another folder by keyboard alone", async ({ page }
   ).toHaveValue("Fido");
 });
 
+test("a field moves by drag and drop", async ({ page }) => {
+  // Tall enough for both ends of the drag to be on screen (a mouse can't scroll mid-drag here).
+  await page.setViewportSize({ width: 1280, height: 4000 });
+  await signInAsAdmin(page);
+  await open(page, "/settings/fields");
+  const extra = page.getByRole("region", { name: "Additional Info" });
+  const names = () => extra.locator(".field-item .field-name").allTextContents();
+  // Notes is dropped on the folder's first field (Role), and takes its place.
+  await extra
+    .getByText(`Notes ${suffix}`, { exact: true })
+    .dragTo(extra.locator(".field-item .field-name").first());
+  await expect.poll(async () => (await names())[0]).toBe(`Notes ${suffix}`);
+  await page.reload();
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect.poll(async () => (await names())[0]).toBe(`Notes ${suffix}`);
+});
+
 test("an edit appears in the contact's history at once", async ({ page }) => {
   await signInAsAdmin(page);
   await openContact(page);

@@ -43,6 +43,9 @@ pub fn LoginPage() -> impl IntoView {
                         {l.t("Sign in", "Accedi")}
                     </button>
                 </ActionForm>
+                <p class="hint after">
+                    <a href="/password-reset">{l.t("Forgot your password?", "Password dimenticata?")}</a>
+                </p>
             </div>
         </main>
     }

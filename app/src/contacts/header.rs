@@ -287,6 +287,23 @@ pub fn PeopleSection(state: HeaderState) -> impl IntoView {
                 {move || owner_error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             </div>
             <div class="people-field">
+                <label for="contact-visibility">{l.t("Visibility", "Visibilità")}</label>
+                <select id="contact-visibility" on:change=on_visibility
+                    prop:value=move || state.people.with(|p| p.visibility.as_str())
+                    disabled=move || !state.may_manage()>
+                    {[Visibility::Team, Visibility::Private]
+                        .into_iter()
+                        .map(|v| view! {
+                            <option value=v.as_str()
+                                selected=move || state.people.with(|p| p.visibility == v)>
+                                {v.label(l)}
+                            </option>
+                        })
+                        .collect_view()}
+                </select>
+                {move || visibility_error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
+            </div>
+            <div class="people-field followers">
                 <span class="people-label" id="followers-label">{l.t("Followers", "Follower")}</span>
                 <ul class="chips" aria-labelledby="followers-label">
                     {move || {
@@ -326,23 +343,6 @@ pub fn PeopleSection(state: HeaderState) -> impl IntoView {
                         .collect_view()}
                 </select>
                 {move || followers_error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
-            </div>
-            <div class="people-field">
-                <label for="contact-visibility">{l.t("Visibility", "Visibilità")}</label>
-                <select id="contact-visibility" on:change=on_visibility
-                    prop:value=move || state.people.with(|p| p.visibility.as_str())
-                    disabled=move || !state.may_manage()>
-                    {[Visibility::Team, Visibility::Private]
-                        .into_iter()
-                        .map(|v| view! {
-                            <option value=v.as_str()
-                                selected=move || state.people.with(|p| p.visibility == v)>
-                                {v.label(l)}
-                            </option>
-                        })
-                        .collect_view()}
-                </select>
-                {move || visibility_error().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
             </div>
         </div>
     }

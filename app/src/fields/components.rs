@@ -251,10 +251,10 @@ fn LayoutEditor(layout: RwSignal<Layout>) -> impl IntoView {
             "Trascina un campo per spostarlo, oppure usa i suoi pulsanti: Sposta su, Sposta giù e l'elenco delle cartelle.",
         )}</p>
         <p class="alert" role="alert" hidden=move || message().is_none()>{message}</p>
-        <For each=move || layout.with(|l| l.folders.iter().map(|f| f.id).collect::<Vec<_>>())
-            key=|id| *id let:folder_id>
-            <FolderEditor layout folder_id error dragging/>
-        </For>
+        <section class="settings-card" aria-labelledby="new-field-heading">
+            <h2 id="new-field-heading">{l.t("New field", "Nuovo campo")}</h2>
+            <NewFieldForm layout id_prefix="new-field" done=move |new| layout.set(new)/>
+        </section>
         <form class="settings-card inline-form" on:submit=add_folder>
             <h2>{l.t("New folder", "Nuova cartella")}</h2>
             <div class="field">
@@ -267,10 +267,10 @@ fn LayoutEditor(layout: RwSignal<Layout>) -> impl IntoView {
             </div>
             <button type="submit" class="primary">{l.t("Create folder", "Crea cartella")}</button>
         </form>
-        <section class="settings-card" aria-labelledby="new-field-heading">
-            <h2 id="new-field-heading">{l.t("New field", "Nuovo campo")}</h2>
-            <NewFieldForm layout id_prefix="new-field" done=move |new| layout.set(new)/>
-        </section>
+        <For each=move || layout.with(|l| l.folders.iter().map(|f| f.id).collect::<Vec<_>>())
+            key=|id| *id let:folder_id>
+            <FolderEditor layout folder_id error dragging/>
+        </For>
         <ContactTypesEditor layout/>
     }
 }
@@ -506,11 +506,12 @@ fn FieldEditor(
                 </select>
                 {move || custom().is_some().then(|| view! {
                     <button type="button" aria-expanded=move || editing.get().to_string()
-                        on:click=move |_| editing.update(|e| *e = !*e)>
-                        {move || match l {
+                        aria-label=move || match l {
                             Locale::En => format!("Edit {}", label()),
                             Locale::It => format!("Modifica {}", label()),
-                        }}
+                        }
+                        on:click=move |_| editing.update(|e| *e = !*e)>
+                        {l.t("Edit", "Modifica")}
                     </button>
                 })}
             </div>
@@ -732,11 +733,12 @@ fn ContactTypeRow(
                         Locale::It => format!("Sposta giù {}", label()),
                     }
                     on:click=move |_| change(layout, error, move_contact_type(type_id, index() as u32 + 1))>"↓"</button>
-                <button type="button" class="danger" on:click=move |_| confirming.set(true)>
-                    {move || match l {
+                <button type="button" class="danger" on:click=move |_| confirming.set(true)
+                    aria-label=move || match l {
                         Locale::En => format!("Delete {}", label()),
                         Locale::It => format!("Elimina {}", label()),
-                    }}
+                    }>
+                    {l.t("Delete", "Elimina")}
                 </button>
             </form>
             {move || confirming.get().then(|| view! {

@@ -73,6 +73,7 @@ fn LinkNotice(sent: LinkSent, name: String) -> impl IntoView {
 pub fn TeamSettingsPage() -> impl IntoView {
     let l = use_locale();
     let loaded = json_resource(|| (), |_| team_members());
+    let me = json_resource(|| (), |_| crate::auth::me());
     let members = RwSignal::new(None::<Vec<Member>>);
     let name = RwSignal::new(String::new());
     let email = RwSignal::new(String::new());
@@ -151,14 +152,14 @@ pub fn TeamSettingsPage() -> impl IntoView {
             </form>
             <Transition fallback=move || view! { <p class="loading">{l.t("Loading…", "Caricamento…")}</p> }>
                 {move || Suspend::new(async move {
-                    match loaded.await {
-                        Ok(list) => {
+                    match (loaded.await, me.await) {
+                        (Ok(list), Ok(me)) => {
                             if members.get_untracked().is_none() {
                                 members.set(Some(list));
                             }
-                            Either::Left(view! { <MemberList members/> })
+                            Either::Left(view! { <MemberList members me=me.id/> })
                         }
-                        Err(e) => Either::Right(view! { <p class="alert" role="alert">{e.message(l)}</p> }),
+                        (Err(e), _) | (_, Err(e)) => Either::Right(view! { <p class="alert" role="alert">{e.message(l)}</p> }),
                     }
                 })}
             </Transition>
@@ -167,21 +168,25 @@ pub fn TeamSettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn MemberList(members: RwSignal<Option<Vec<Member>>>) -> impl IntoView {
+fn MemberList(members: RwSignal<Option<Vec<Member>>>, me: Uuid) -> impl IntoView {
     let ids = move || members.with(|m| m.iter().flatten().map(|m| m.id).collect::<Vec<_>>());
     view! {
         <ul class="settings-list members">
             <For each=ids key=|id| *id let:id>
-                <MemberRow members id/>
+                <MemberRow members id me/>
             </For>
         </ul>
     }
 }
 
 #[component]
-fn MemberRow(members: RwSignal<Option<Vec<Member>>>, id: Uuid) -> impl IntoView {
+fn MemberRow(members: RwSignal<Option<Vec<Member>>>, id: Uuid, me: Uuid) -> impl IntoView {
     let l = use_locale();
     let member = move || members.with(|m| m.iter().flatten().find(|m| m.id == id).cloned());
+    // An admin neither demotes nor disables themselves (the server refuses it too).
+    let yourself = id == me;
+    let invited = move || member().is_some_and(|m| m.status == MemberStatus::Invited);
+    let disabled = move || member().is_some_and(|m| m.status == MemberStatus::Disabled);
     let error = RwSignal::new(None::<AppError>);
     let sent = RwSignal::new(None::<LinkSent>);
     let name = move || member().map(|m| m.name).unwrap_or_default();
@@ -245,27 +250,33 @@ fn MemberRow(members: RwSignal<Option<Vec<Member>>>, id: Uuid) -> impl IntoView 
                         Locale::It => format!("Ruolo di {}", name()),
                     }}
                 </label>
-                <select id=role_id on:change=on_role
+                <select id=role_id on:change=on_role disabled=yourself
                     prop:value=move || if member().is_some_and(|m| m.is_admin) { "admin" } else { "member" }>
                     <option value="member" selected=move || member().is_some_and(|m| !m.is_admin)>{l.t("Member", "Membro")}</option>
                     <option value="admin" selected=move || member().is_some_and(|m| m.is_admin)>{l.t("Admin", "Amministratore")}</option>
                 </select>
                 <button type="button" on:click=send
-                    hidden=move || member().is_some_and(|m| m.status == MemberStatus::Disabled)>
-                    {move || match (member().map(|m| m.status), l) {
-                        (Some(MemberStatus::Invited), Locale::En) => format!("Resend invitation to {}", name()),
-                        (Some(MemberStatus::Invited), Locale::It) => format!("Invia di nuovo l'invito a {}", name()),
-                        (_, Locale::En) => format!("Send password reset to {}", name()),
-                        (_, Locale::It) => format!("Invia reimpostazione password a {}", name()),
+                    hidden=move || member().is_some_and(|m| m.status == MemberStatus::Disabled)
+                    aria-label=move || match (invited(), l) {
+                        (true, Locale::En) => format!("Resend invitation to {}", name()),
+                        (true, Locale::It) => format!("Invia di nuovo l'invito a {}", name()),
+                        (false, Locale::En) => format!("Send password reset to {}", name()),
+                        (false, Locale::It) => format!("Invia reimpostazione password a {}", name()),
+                    }>
+                    {move || if invited() {
+                        l.t("Resend invitation", "Invia di nuovo l'invito")
+                    } else {
+                        l.t("Send password reset", "Invia reimpostazione password")
                     }}
                 </button>
-                <button type="button" class="danger" on:click=toggle>
-                    {move || match (member().map(|m| m.status == MemberStatus::Disabled), l) {
-                        (Some(true), Locale::En) => format!("Enable {}", name()),
-                        (Some(true), Locale::It) => format!("Riattiva {}", name()),
-                        (_, Locale::En) => format!("Disable {}", name()),
-                        (_, Locale::It) => format!("Disattiva {}", name()),
-                    }}
+                <button type="button" class="danger" on:click=toggle hidden=yourself
+                    aria-label=move || match (disabled(), l) {
+                        (true, Locale::En) => format!("Enable {}", name()),
+                        (true, Locale::It) => format!("Riattiva {}", name()),
+                        (false, Locale::En) => format!("Disable {}", name()),
+                        (false, Locale::It) => format!("Disattiva {}", name()),
+                    }>
+                    {move || if disabled() { l.t("Enable", "Riattiva") } else { l.t("Disable", "Disattiva") }}
                 </button>
             </div>
             <p class="field-error" role="alert">{move || error.get().map(|e| e.message(l))}</p>
