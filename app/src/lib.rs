@@ -57,6 +57,13 @@ use crate::i18n::{provide_locale, use_locale};
 use crate::settings::SettingsRoute;
 use crate::team::PasswordRoute;
 
+/// Keeps what is typed into the server-rendered page before its code has taken over (a slow phone,
+/// a slow network): the app then sets every control to its own state, and would wipe that text.
+/// The contact card takes these values back as edits (`contacts::card`).
+const KEEP_EARLY_TYPING: &str = "addEventListener('input',function(e){var t=e.target;\
+if(t&&t.id&&!document.body.hasAttribute('data-hydrated')){(window.rubricaTyped=window.rubricaTyped||{})\
+[t.id]=t.type=='checkbox'?(t.checked?'true':''):t.value}},true)";
+
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = i18n::request_locale().tag();
@@ -68,6 +75,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <script inner_html=KEEP_EARLY_TYPING></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>

@@ -180,6 +180,28 @@ test("edits are checked, saved, kept across a reload, and never dropped", async 
   await expect(page.getByRole("textbox", { name: "Role" })).toHaveValue("Pastry chef");
 });
 
+test("what is typed before the page's code has loaded is kept", async ({ page }) => {
+  await signInAsAdmin(page);
+  await openFromList(page, names[4]);
+  const url = page.url();
+  // The page's code arrives only when let through: until then the page is the server's HTML.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/pkg/*.wasm", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(url);
+  await page.getByRole("textbox", { name: "Role" }).fill("Typed early");
+  expect(await page.locator("body").getAttribute("data-hydrated")).toBeNull();
+  release();
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.getByRole("textbox", { name: "Role" })).toHaveValue("Typed early");
+  await expect(page.getByText("1 unsaved change")).toBeVisible();
+  await page.getByRole("button", { name: "Discard" }).click();
+  await page.unroute("**/pkg/*.wasm");
+});
+
 test("two tabs editing one contact never overwrite each other silently", async ({ page, context }) => {
   await signInAsAdmin(page);
   await openFromList(page, names[3]);

@@ -401,6 +401,26 @@ fn control_id(field: FieldRef) -> String {
     format!("field-{}", field.key())
 }
 
+/// What was typed into the control `id` before the page's code took over, if anything (see
+/// `KEEP_EARLY_TYPING` in the app's shell); taken once.
+fn typed_before_hydration(id: &str) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let typed = js_sys::Reflect::get(&window(), &"rubricaTyped".into()).ok()?;
+        if typed.is_undefined() {
+            return None;
+        }
+        let value = js_sys::Reflect::get(&typed, &id.into()).ok()?.as_string()?;
+        let _ = js_sys::Reflect::delete_property(&typed.into(), &id.into());
+        Some(value)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = id;
+        None
+    }
+}
+
 /// Whether focus is in a place where typed letters are text, not shortcuts.
 fn typing_in(target: Option<web_sys::EventTarget>) -> bool {
     use wasm_bindgen::JsCast;
@@ -1172,6 +1192,18 @@ fn FieldRow(field: CardField, card: Card) -> impl IntoView {
     let widget = card
         .layout
         .with_untracked(|layout| Widget::of(&field, layout, l));
+    // Typed before the page's code had loaded: an edit like any other.
+    {
+        let id = id.clone();
+        Effect::new(move |_| {
+            if let Some(text) = typed_before_hydration(&id) {
+                untrack(|| {
+                    card.edit(field_ref, text);
+                    card.check(field_ref);
+                });
+            }
+        });
+    }
     let error_view =
         move || error().map(|m| view! { <p class="field-error" id=error_id.clone()>{m}</p> });
     let row_class = move || {

@@ -162,8 +162,8 @@ fn ActiveTagFilters(result: ContactListPage, query: ListQuery) -> impl IntoView 
                 let name = result
                     .filter_tags
                     .iter()
-                    .find(|t| t.id == f.tag)
-                    .map(|t| t.name.clone())
+                    .find(|(id, _)| *id == f.tag)
+                    .map(|(_, name)| name.clone())
                     .unwrap_or_else(|| l.t("(deleted tag)", "(tag eliminato)").to_string());
                 let text = match (l, f.is) {
                     (Locale::En, true) => format!("Tag is {name}"),

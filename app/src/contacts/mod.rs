@@ -251,8 +251,9 @@ pub struct ContactSummary {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactListPage {
     pub items: Vec<ContactSummary>,
-    /// The tags the list is filtered by, named (the filter bar shows them).
-    pub filter_tags: Vec<crate::tags::Tag>,
+    /// The names of the tags the list is filtered by, by id (the filter bar shows them; their
+    /// colours stay out of the list's bundle).
+    pub filter_tags: Vec<(Uuid, String)>,
     /// How many contacts match the search, on all pages…
     pub total: i64,
     /// …or at least how many, when a broad search matches too many to count quickly.

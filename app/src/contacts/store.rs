@@ -470,7 +470,11 @@ pub async fn list(
     let (rows, more_beyond, backwards) = page_rows(db, viewer, query, page_size).await?;
     let (total, capped) = count(db, viewer, query).await?;
     let filter_ids: Vec<Uuid> = query.tags.iter().map(|f| f.tag).collect();
-    let filter_tags = crate::tags::store::by_ids(db, &filter_ids).await?;
+    let filter_tags = crate::tags::store::by_ids(db, &filter_ids)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t.name))
+        .collect();
     let (has_previous, has_next) = if backwards {
         (more_beyond, true)
     } else {
