@@ -37,7 +37,8 @@ for _ in $(seq 1 60); do
   kill -0 "$server_pid" 2>/dev/null || break
   sleep 1
 done
-if ! curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null; then
+# The answer must come from this server, not from another program already on the port.
+if ! kill -0 "$server_pid" 2>/dev/null || ! curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null; then
   echo "the server did not start; its log:" >&2
   cat "$e2e_dir/server.log" >&2
   exit 1

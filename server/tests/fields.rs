@@ -342,6 +342,38 @@ app_test!(
         assert_eq!(history.entries[0].old_value.as_deref(), Some("12"));
         assert_eq!(history.entries[0].new_value, None);
 
+        // An option in use can't be taken away; one nobody chose can.
+        let layout: Layout = app
+            .ok::<CreateField, _>(
+                &admin,
+                json!({ "name": "Plan", "field_type": "single_select", "options": "Gold\nSilver\nBronze", "folder_id": extra }),
+            )
+            .await;
+        let plan = field_id(&layout, "Plan");
+        let a_now: Contact = app.ok::<GetContact, _>(&admin, json!({ "id": a.id })).await;
+        assert_eq!(
+            save(&app, &admin, &a_now, json!([[{ "Custom": plan }, "Gold"]]))
+                .await
+                .status(),
+            200
+        );
+        let refused = app
+            .call_value::<UpdateField>(
+                &admin,
+                json!({ "id": plan, "name": "Plan", "field_type": "single_select", "options": "Silver\nBronze" }),
+            )
+            .await;
+        assert_eq!(
+            app_error(refused).await.field_problem("options"),
+            Some(Problem::ValuesWontConvert { count: 1 })
+        );
+        let _: Layout = app
+            .ok::<UpdateField, _>(
+                &admin,
+                json!({ "id": plan, "name": "Plan", "field_type": "single_select", "options": "Gold\nSilver" }),
+            )
+            .await;
+
         // Standard fields can't be retyped or deleted.
         let first_name = field_id(&layout, "First name");
         let refused = app

@@ -342,6 +342,16 @@ pub fn current_user() -> AppResult<CurrentUser> {
     request_auth().map(|s| s.user).ok_or(AppError::Unauthorized)
 }
 
+/// The user a server function acts for, if an admin; [`AppError::Forbidden`] for a member.
+pub fn current_admin() -> AppResult<CurrentUser> {
+    let user = current_user()?;
+    if user.is_admin {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
 fn set_cookie(state: &AppState, value: &str, max_age: Option<cookie::time::Duration>) {
     let mut cookie = Cookie::build((COOKIE_NAME, value.to_owned()))
         .path("/")

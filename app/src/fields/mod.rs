@@ -579,15 +579,10 @@ impl Layout {
     }
 }
 
-/// Only admins shape the card.
+/// A folder's or contact type's name, or the problem with it (shown next to its box).
 #[cfg(feature = "ssr")]
-fn admin() -> AppResult<crate::auth::CurrentUser> {
-    let user = crate::auth::ssr::current_user()?;
-    if user.is_admin {
-        Ok(user)
-    } else {
-        Err(AppError::Forbidden)
-    }
+fn checked_name(name: &str) -> AppResult<String> {
+    parse_name(name, 60).map_err(|p| AppError::invalid("name", p))
 }
 
 /// The card's layout and the contact types, for every signed-in user.
@@ -605,7 +600,7 @@ pub async fn create_field(
     options: String,
     folder_id: Uuid,
 ) -> AppResult<Layout> {
-    admin()?;
+    crate::auth::ssr::current_admin()?;
     let db = crate::state::db();
     let (name, field_type, options) = check_field_input(&name, &field_type, &options)?;
     store::create_field(&db, &name, field_type, &options, folder_id).await?;
@@ -647,7 +642,7 @@ pub async fn update_field(
     field_type: String,
     options: String,
 ) -> AppResult<Layout> {
-    let user = admin()?;
+    let user = crate::auth::ssr::current_admin()?;
     let db = crate::state::db();
     let (name, field_type, options) = check_field_input(&name, &field_type, &options)?;
     store::update_field(&db, &user, id, &name, field_type, &options).await?;
@@ -657,14 +652,14 @@ pub async fn update_field(
 /// How many contacts have a value in this field (asked before deleting it).
 #[server(input = Json)]
 pub async fn field_usage(id: Uuid) -> AppResult<u64> {
-    admin()?;
+    crate::auth::ssr::current_admin()?;
     store::field_usage(&crate::state::db(), id).await
 }
 
 /// Deletes a custom field and its values (each loss recorded in the contacts' history).
 #[server(input = Json)]
 pub async fn delete_field(id: Uuid) -> AppResult<Layout> {
-    let user = admin()?;
+    let user = crate::auth::ssr::current_admin()?;
     let db = crate::state::db();
     store::delete_field(&db, &user, id).await?;
     store::layout(&db).await
@@ -673,7 +668,7 @@ pub async fn delete_field(id: Uuid) -> AppResult<Layout> {
 /// Moves any field, standard or custom, to `position` (0-based) in `folder_id`.
 #[server(input = Json)]
 pub async fn move_field(id: Uuid, folder_id: Uuid, position: u32) -> AppResult<Layout> {
-    admin()?;
+    crate::auth::ssr::current_admin()?;
     let db = crate::state::db();
     store::move_field(&db, id, folder_id, position as usize).await?;
     store::layout(&db).await
@@ -681,18 +676,18 @@ pub async fn move_field(id: Uuid, folder_id: Uuid, position: u32) -> AppResult<L
 
 #[server(input = Json)]
 pub async fn create_folder(name: String) -> AppResult<Layout> {
-    admin()?;
+    crate::auth::ssr::current_admin()?;
     let db = crate::state::db();
-    let name = parse_name(&name, 60).map_err(|p| AppError::invalid("name", p))?;
+    let name = checked_name(&name)?;
     store::create_folder(&db, &name).await?;
     store::layout(&db).await
 }
 
 #[server(input = Json)]
 pub async fn rename_folder(id: Uuid, name: String) -> AppResult<Layout> {
-    admin()?;
+    crate::auth::ssr::current_admin()?;
     let db = crate::state::db();
-    let name = parse_name(&name, 60).map_err(|p| AppError::invalid("name", p))?;
+    let name = checked_name(&name)?;
     store::rename_folder(&db, id, &name).await?;
     store::layout(&db).await
 }
@@ -700,7 +695,7 @@ pub async fn rename_folder(id: Uuid, name: String) -> AppResult<Layout> {
 /// Moves a folder to `position` (0-based) among the folders.
 #[server(input = Json)]
 pub async fn move_folder(id: Uuid, position: u32) -> AppResult<Layout> {
-    admin()?;
+    crate::auth::ssr::current_admin()?;
     let db = crate::state::db();
     store::move_folder(&db, id, position as usize).await?;
     store::layout(&db).await
@@ -709,7 +704,7 @@ pub async fn move_folder(id: Uuid, position: u32) -> AppResult<Layout> {
 /// Deletes a custom folder; its fields move to the end of Additional Info.
 #[server(input = Json)]
 pub async fn delete_folder(id: Uuid) -> AppResult<Layout> {
-    admin()?;
+    crate::auth::ssr::current_admin()?;
     let db = crate::state::db();
     store::delete_folder(&db, id).await?;
     store::layout(&db).await
@@ -717,25 +712,25 @@ pub async fn delete_folder(id: Uuid) -> AppResult<Layout> {
 
 #[server(input = Json)]
 pub async fn create_contact_type(name: String) -> AppResult<Layout> {
-    admin()?;
+    crate::auth::ssr::current_admin()?;
     let db = crate::state::db();
-    let name = parse_name(&name, 60).map_err(|p| AppError::invalid("name", p))?;
+    let name = checked_name(&name)?;
     store::create_contact_type(&db, &name).await?;
     store::layout(&db).await
 }
 
 #[server(input = Json)]
 pub async fn rename_contact_type(id: Uuid, name: String) -> AppResult<Layout> {
-    admin()?;
+    crate::auth::ssr::current_admin()?;
     let db = crate::state::db();
-    let name = parse_name(&name, 60).map_err(|p| AppError::invalid("name", p))?;
+    let name = checked_name(&name)?;
     store::rename_contact_type(&db, id, &name).await?;
     store::layout(&db).await
 }
 
 #[server(input = Json)]
 pub async fn move_contact_type(id: Uuid, position: u32) -> AppResult<Layout> {
-    admin()?;
+    crate::auth::ssr::current_admin()?;
     let db = crate::state::db();
     store::move_contact_type(&db, id, position as usize).await?;
     store::layout(&db).await
@@ -745,7 +740,7 @@ pub async fn move_contact_type(id: Uuid, position: u32) -> AppResult<Layout> {
 /// history).
 #[server(input = Json)]
 pub async fn delete_contact_type(id: Uuid) -> AppResult<Layout> {
-    let user = admin()?;
+    let user = crate::auth::ssr::current_admin()?;
     let db = crate::state::db();
     store::delete_contact_type(&db, &user, id).await?;
     store::layout(&db).await

@@ -12,6 +12,7 @@ use crate::{
     contacts::standard::{Field, Folder},
     db::{new_id, now, Db},
     error::{AppError, AppResult, Problem},
+    i18n::Locale,
     record, with_db,
 };
 
@@ -362,32 +363,44 @@ pub async fn move_field(db: &Db, id: Uuid, folder_id: Uuid, position: usize) -> 
     Ok(())
 }
 
+/// Whether `label` (in either language, however capitalised) reads as `name`: a folder or contact
+/// type can't be given a name another one already shows, in English or Italian.
+fn reads_as(name: &str, label: impl Fn(Locale) -> String) -> bool {
+    Locale::ALL
+        .into_iter()
+        .any(|l| label(l).to_lowercase() == name.to_lowercase())
+}
+
+/// Adds a row called `name` at the end of `table` (`folders` or `contact_types`).
+async fn append_named(db: &Db, table: &'static str, name: &str) -> AppResult<Uuid> {
+    let id = new_id();
+    let sql = format!(
+        "INSERT INTO {table} (id, name, position, created_at) \
+         VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM {table}), $3)"
+    );
+    with_db!(db, pool => sqlx::query(&sql)
+        .bind(id)
+        .bind(name)
+        .bind(now())
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(id)
+}
+
 async fn folder_name_used(db: &Db, name: &str, except: Option<Uuid>) -> AppResult<bool> {
     let layout = layout(db).await?;
-    Ok(layout.folders.iter().any(|f| {
-        Some(f.id) != except
-            && crate::i18n::Locale::ALL
-                .iter()
-                .any(|l| f.label(*l).to_lowercase() == name.to_lowercase())
-    }))
+    Ok(layout
+        .folders
+        .iter()
+        .any(|f| Some(f.id) != except && reads_as(name, |l| f.label(l))))
 }
 
 pub async fn create_folder(db: &Db, name: &str) -> AppResult<Uuid> {
     if folder_name_used(db, name, None).await? {
         return Err(name_taken("name"));
     }
-    let id = new_id();
-    with_db!(db, pool => sqlx::query(
-        "INSERT INTO folders (id, name, position, created_at) \
-         VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM folders), $3)",
-    )
-    .bind(id)
-    .bind(name)
-    .bind(now())
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(id)
+    append_named(db, "folders", name).await
 }
 
 /// A custom folder, or why it can't be changed.
@@ -472,30 +485,17 @@ pub async fn delete_folder(db: &Db, id: Uuid) -> AppResult<()> {
 
 async fn type_name_used(db: &Db, name: &str, except: Option<Uuid>) -> AppResult<bool> {
     let layout = layout(db).await?;
-    Ok(layout.contact_types.iter().any(|t| {
-        Some(t.id) != except
-            && crate::i18n::Locale::ALL
-                .iter()
-                .any(|l| t.label(*l).to_lowercase() == name.to_lowercase())
-    }))
+    Ok(layout
+        .contact_types
+        .iter()
+        .any(|t| Some(t.id) != except && reads_as(name, |l| t.label(l))))
 }
 
 pub async fn create_contact_type(db: &Db, name: &str) -> AppResult<Uuid> {
     if type_name_used(db, name, None).await? {
         return Err(name_taken("name"));
     }
-    let id = new_id();
-    with_db!(db, pool => sqlx::query(
-        "INSERT INTO contact_types (id, name, position, created_at) \
-         VALUES ($1, $2, (SELECT COALESCE(MAX(position), 0) + 1 FROM contact_types), $3)",
-    )
-    .bind(id)
-    .bind(name)
-    .bind(now())
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(id)
+    append_named(db, "contact_types", name).await
 }
 
 /// Renames a contact type (a default one too: from then on it is called as the team typed it).

@@ -154,10 +154,7 @@ pub async fn create_tag(name: String, color: String) -> AppResult<Tag> {
 /// Renames or recolours a tag (admins).
 #[server(input = Json)]
 pub async fn update_tag(id: Uuid, name: String, color: String) -> AppResult<Tag> {
-    let user = crate::auth::ssr::current_user()?;
-    if !user.is_admin {
-        return Err(AppError::Forbidden);
-    }
+    crate::auth::ssr::current_admin()?;
     let name = parse_tag_name(&name).map_err(|p| AppError::invalid("name", p))?;
     let color = check_color(&color)?;
     store::update(&crate::state::db(), id, &name, color).await
@@ -166,10 +163,7 @@ pub async fn update_tag(id: Uuid, name: String, color: String) -> AppResult<Tag>
 /// Deletes a tag and takes it off every contact (each recorded in its history). Admins only.
 #[server(input = Json)]
 pub async fn delete_tag(id: Uuid) -> AppResult<()> {
-    let user = crate::auth::ssr::current_user()?;
-    if !user.is_admin {
-        return Err(AppError::Forbidden);
-    }
+    let user = crate::auth::ssr::current_admin()?;
     store::delete(&crate::state::db(), &user, id).await
 }
 

@@ -120,16 +120,6 @@ impl NewMember {
     }
 }
 
-#[cfg(feature = "ssr")]
-fn admin() -> AppResult<crate::auth::CurrentUser> {
-    let user = crate::auth::ssr::current_user()?;
-    if user.is_admin {
-        Ok(user)
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 /// Everyone in the workspace, by name (owners and followers are chosen from them).
 #[server(input = Json)]
 pub async fn team_members() -> AppResult<Vec<Member>> {
@@ -141,7 +131,7 @@ pub async fn team_members() -> AppResult<Vec<Member>> {
 /// choose a password from the link.
 #[server(input = Json)]
 pub async fn invite_member(name: String, email: String, role: String) -> AppResult<LinkSent> {
-    let admin = admin()?;
+    let admin = crate::auth::ssr::current_admin()?;
     let new = NewMember::parse(&name, &email, &role)?;
     let state = crate::state::app_state();
     let id = store::invite(&state.db, &new).await?;
@@ -152,7 +142,7 @@ pub async fn invite_member(name: String, email: String, role: String) -> AppResu
 /// reset. Earlier links of theirs stop working.
 #[server(input = Json)]
 pub async fn send_password_link(user_id: Uuid) -> AppResult<LinkSent> {
-    let admin = admin()?;
+    let admin = crate::auth::ssr::current_admin()?;
     let state = crate::state::app_state();
     store::send_link(&state, &admin, user_id, crate::i18n::request_locale()).await
 }
@@ -161,7 +151,7 @@ pub async fn send_password_link(user_id: Uuid) -> AppResult<LinkSent> {
 /// don't demote themselves.
 #[server(input = Json)]
 pub async fn set_member_role(user_id: Uuid, admin: bool) -> AppResult<Vec<Member>> {
-    let me = self::admin()?;
+    let me = crate::auth::ssr::current_admin()?;
     if me.id == user_id {
         return Err(AppError::invalid("role", Problem::NotYourself));
     }
@@ -173,7 +163,7 @@ pub async fn set_member_role(user_id: Uuid, admin: bool) -> AppResult<Vec<Member
 /// Disables a user (their sessions end at once; they can't sign in) or enables them again.
 #[server(input = Json)]
 pub async fn set_member_disabled(user_id: Uuid, disabled: bool) -> AppResult<Vec<Member>> {
-    let me = admin()?;
+    let me = crate::auth::ssr::current_admin()?;
     if me.id == user_id {
         return Err(AppError::invalid("status", Problem::NotYourself));
     }
