@@ -101,6 +101,21 @@ pub enum Problem {
     NotYourself,
     /// A password link that is unknown, used or expired.
     LinkExpired,
+    /// An email needs its subject.
+    SubjectMissing,
+    /// A message needs some text.
+    MessageEmpty,
+    /// The contact asked not to be contacted on this channel.
+    DoNotDisturb,
+    /// A scheduled time that has already passed.
+    TimeInPast,
+    /// A time the clocks skip that day in that zone (spring forward).
+    TimeSkipped {
+        time: String,
+        zone: String,
+    },
+    /// The message is already being sent: too late to change or cancel it.
+    AlreadySending,
 }
 
 impl Problem {
@@ -253,6 +268,30 @@ impl Problem {
             LinkExpired => l.t(
                 "This link has expired or was already used. Ask for a new one.",
                 "Questo link è scaduto o è già stato usato. Richiedine uno nuovo.",
+            ),
+            SubjectMissing => l.t("An email needs a subject.", "Un'email deve avere un oggetto."),
+            MessageEmpty => l.t("Write a message first.", "Scrivi prima un messaggio."),
+            DoNotDisturb => l.t(
+                "Do Not Disturb is on for this channel: the contact asked not to be contacted this way.",
+                "Non disturbare è attivo per questo canale: il contatto ha chiesto di non essere contattato così.",
+            ),
+            TimeInPast => l.t(
+                "That time has already passed. Choose a later one.",
+                "Quell'ora è già passata. Scegline una successiva.",
+            ),
+            TimeSkipped { time, zone } => {
+                return match l {
+                    Locale::En => format!(
+                        "{time} does not exist that day in {zone}: the clocks skip that hour. Choose another time."
+                    ),
+                    Locale::It => format!(
+                        "Le {time} non esistono quel giorno a {zone}: gli orologi saltano quell'ora. Scegli un altro orario."
+                    ),
+                }
+            }
+            AlreadySending => l.t(
+                "This message is already being sent; it can't be changed now.",
+                "Questo messaggio è già in invio; ora non si può più modificare.",
             ),
         };
         text.to_string()

@@ -26,6 +26,7 @@ macro_rules! lazy_page {
 pub mod audit;
 pub mod auth;
 pub mod contacts;
+pub mod conversations;
 pub mod error;
 pub mod fields;
 pub mod i18n;

@@ -68,6 +68,24 @@ impl Mailer {
         Ok(Mailer { transport, from })
     }
 
+    /// The sender of every email.
+    pub fn from(&self) -> &Mailbox {
+        &self.from
+    }
+
+    /// Hands a built email to the SMTP server; a refusal says whether trying again may help
+    /// (SMTP 4xx, no connection) or not (5xx).
+    pub async fn send_email(&self, email: Message) -> Result<(), SendFailure> {
+        self.transport
+            .send(email)
+            .await
+            .map(|_| ())
+            .map_err(|e| SendFailure {
+                permanent: e.is_permanent(),
+                reason: e.to_string(),
+            })
+    }
+
     /// Sends `mail` to `to` (a display name and an address).
     #[tracing::instrument(skip(self, mail), fields(subject = %mail.subject), err)]
     pub async fn send(&self, to_name: &str, to_email: &str, mail: &Mail) -> anyhow::Result<()> {
@@ -89,9 +107,18 @@ impl Mailer {
                             .body(mail.html.clone()),
                     ),
             )?;
-        self.transport.send(message).await?;
-        Ok(())
+        self.send_email(message)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.reason))
     }
+}
+
+/// Why the SMTP server did not take an email.
+#[derive(Debug, Clone)]
+pub struct SendFailure {
+    /// The server said no for good (5xx); otherwise a retry may work.
+    pub permanent: bool,
+    pub reason: String,
 }
 
 /// One email: a subject, and the same words as plain text and as HTML.
@@ -102,7 +129,8 @@ pub struct Mail {
     pub html: String,
 }
 
-fn escape(s: &str) -> String {
+/// `s` safe inside HTML text and attributes.
+pub fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -33,6 +33,8 @@ pub struct AppState {
     pub sign_in_throttle: std::sync::Arc<crate::auth::ssr::SignInThrottle>,
     /// Email (if set up) and the address links point at.
     pub mail: crate::mail::MailSettings,
+    /// Wakes the message dispatcher when a message is queued or changed.
+    pub dispatcher: crate::conversations::dispatcher::Wake,
 }
 
 impl AppState {
@@ -45,12 +47,22 @@ impl AppState {
             auth,
             sign_in_throttle: Default::default(),
             mail: crate::mail::MailSettings::new(None, &public_url),
+            dispatcher: Default::default(),
         }
     }
 
     pub fn with_mail(mut self, mail: crate::mail::MailSettings) -> AppState {
         self.mail = mail;
         self
+    }
+
+    /// The dispatcher that sends this state's queued messages (run it with `Dispatcher::run`).
+    pub fn dispatcher(&self) -> crate::conversations::dispatcher::Dispatcher {
+        crate::conversations::dispatcher::Dispatcher::new(
+            self.db.clone(),
+            self.mail.clone(),
+            self.dispatcher.clone(),
+        )
     }
 }
 

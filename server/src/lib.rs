@@ -1,4 +1,5 @@
-//! The composition root: configuration, database, router, background tasks and the CLI's commands.
+//! The composition root: configuration, database, router, background tasks (the session janitor,
+//! the message dispatcher) and the CLI's commands.
 //! No business rules live here; they are in `app`.
 
 pub mod seed;
@@ -159,6 +160,17 @@ pub async fn start(
     state: AppState,
     on_signal: bool,
 ) -> anyhow::Result<Running> {
+    start_with(listener, state, on_signal, true).await
+}
+
+/// [`start`], choosing whether the message dispatcher runs in the background (tests that drive it
+/// step by step with `Dispatcher::run_due` leave it out).
+pub async fn start_with(
+    listener: TcpListener,
+    state: AppState,
+    on_signal: bool,
+    dispatch: bool,
+) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let (shutdown, mut stopped) = tokio::sync::watch::channel(false);
     let app = router(state.clone());
@@ -181,6 +193,11 @@ pub async fn start(
             }
         }
     });
+
+    // Scheduled and queued messages go out from here, whether or not anyone has a page open.
+    if dispatch {
+        tokio::spawn(state.dispatcher().run(stopped.clone()));
+    }
 
     let task = tokio::spawn(async move {
         axum::serve(listener, app.into_make_service())

@@ -8,6 +8,7 @@ use app::{
         ContactKind,
     },
     db::{new_id, now, Db},
+    tags::store as tags,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -459,18 +460,56 @@ pub async fn run(db: &Db, count: u64, demo_admin: bool) -> anyhow::Result<()> {
     let mut rng = StdRng::from_entropy();
     let started = now();
     let timer = std::time::Instant::now();
+    // Most demo contacts belong to the workspace's first admin, as if they had been entered by
+    // them; the rest are unassigned.
+    let owner = users::first_admin(db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut left = count;
+    let mut first_batch = true;
     while left > 0 {
         let n = left.min(BATCH as u64) as usize;
-        let batch: Vec<ContactRecord> = (0..n).map(|_| random_contact(&mut rng, started)).collect();
+        let batch: Vec<ContactRecord> = (0..n)
+            .map(|_| {
+                let mut contact = random_contact(&mut rng, started);
+                contact.owner_id = owner.filter(|_| rng.gen_bool(0.6));
+                contact
+            })
+            .collect();
         insert_many(db, &batch)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
+        // A few tags on the first batch only, so that a million contacts seed as fast as before.
+        if first_batch {
+            tag_some(db, &mut rng, &batch).await?;
+            first_batch = false;
+        }
         left -= n as u64;
         bar.inc(n as u64);
     }
     bar.finish();
     println!("Added {count} contacts in {:.1?}.", timer.elapsed());
+    Ok(())
+}
+
+/// Newsletter sign-ups (tagged by Rubrica itself, as a lead form would) and a few VIPs.
+async fn tag_some(db: &Db, rng: &mut StdRng, batch: &[ContactRecord]) -> anyhow::Result<()> {
+    let vip = tags::find_or_create(db, "VIP")
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    for contact in batch {
+        if rng.gen_bool(0.2) {
+            tags::add_automatic(db, contact.id, "Newsletter", "Iscrizione dal sito")
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        if rng.gen_bool(0.05) {
+            let actor = app::audit::store::Actor::system();
+            tags::tag_contact(db, &actor, contact.id, &vip, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
     Ok(())
 }
 

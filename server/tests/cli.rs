@@ -162,6 +162,19 @@ async fn an_operator_adds_an_admin_and_seeds_contacts() {
     .await)
     .unwrap();
     assert_eq!((users, admins, contacts), (1, 1, 1200));
+    // The demo contacts look worked on: most have the admin as owner, some carry tags, the
+    // newsletter ones put there by Rubrica itself.
+    let (owned, automatic, manual): (i64, i64, i64) = with_db!(&db, pool => sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM contacts WHERE owner_id IS NOT NULL), \
+         (SELECT COUNT(*) FROM contact_tags WHERE automatic), \
+         (SELECT COUNT(*) FROM contact_tags WHERE NOT automatic)",
+    )
+    .fetch_one(pool)
+    .await)
+    .unwrap();
+    assert!((500..=900).contains(&owned), "{owned}");
+    assert!((150..=350).contains(&automatic), "{automatic}");
+    assert!((20..=110).contains(&manual), "{manual}");
     db.close().await;
 }
 

@@ -126,6 +126,16 @@ pub async fn set_locale(db: &Db, user_id: Uuid, locale: Locale) -> AppResult<()>
     Ok(())
 }
 
+/// The workspace's first active admin, if any (the demo data's owner).
+pub async fn first_admin(db: &Db) -> AppResult<Option<Uuid>> {
+    let id: Option<(Uuid,)> = with_db!(db, pool => sqlx::query_as(
+        "SELECT id FROM users WHERE is_admin AND disabled_at IS NULL ORDER BY created_at LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await)?;
+    Ok(id.map(|(id,)| id))
+}
+
 pub async fn any_user_exists(db: &Db) -> AppResult<bool> {
     let found: Option<(i32,)> = with_db!(db, pool => sqlx::query_as("SELECT 1 FROM users LIMIT 1")
         .fetch_optional(pool)

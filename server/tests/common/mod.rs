@@ -27,6 +27,7 @@ pub struct TestApp {
     pub db: app::db::Db,
     /// What the app's SMTP server received, when the app was started with email.
     pub inbox: Option<Inbox>,
+    pub state: AppState,
     running: Option<Running>,
     _test_db: TestDb,
 }
@@ -63,15 +64,31 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, auth: AuthSettings) -> TestApp {
-        Self::spawn_full(backend, auth, false).await
+        Self::spawn_full(backend, auth, false, true).await
     }
 
     /// A Rubrica that sends email to a real SMTP server of its own (see [`Inbox`]).
     pub async fn spawn_with_mail(backend: Backend) -> TestApp {
-        Self::spawn_full(backend, AuthSettings::default(), true).await
+        Self::spawn_full(backend, AuthSettings::default(), true, true).await
     }
 
-    async fn spawn_full(backend: Backend, auth: AuthSettings, mail: bool) -> TestApp {
+    /// Like [`TestApp::spawn_with_mail`], with no dispatcher running by itself: the test sends
+    /// what is due with `app.dispatcher().run_due(at)`, at times of its choosing.
+    pub async fn spawn_with_manual_dispatch(backend: Backend) -> TestApp {
+        Self::spawn_full(backend, AuthSettings::default(), true, false).await
+    }
+
+    /// The dispatcher of this app's messages (for `run_due`).
+    pub fn dispatcher(&self) -> app::conversations::dispatcher::Dispatcher {
+        self.state.dispatcher()
+    }
+
+    async fn spawn_full(
+        backend: Backend,
+        auth: AuthSettings,
+        mail: bool,
+        dispatch: bool,
+    ) -> TestApp {
         let test_db = match backend {
             Backend::Sqlite => TestDb::sqlite().await,
             Backend::Postgres => TestDb::postgres().await,
@@ -93,7 +110,7 @@ impl TestApp {
                 .with_mail(MailSettings::new(Some(mailer), "https://crm.example.it"));
             inbox
         });
-        let running = server::start(listener, state, false)
+        let running = server::start_with(listener, state.clone(), false, dispatch)
             .await
             .expect("start the server");
         TestApp {
@@ -101,6 +118,7 @@ impl TestApp {
             client: browser(),
             db: test_db.db.clone(),
             inbox,
+            state,
             running: Some(running),
             _test_db: test_db,
         }
@@ -247,10 +265,21 @@ impl Received {
     }
 }
 
+/// How the test SMTP server answers a recipient.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Answer {
+    #[default]
+    Accept,
+    /// 452: try again later.
+    Busy,
+    /// 550: no such mailbox, for good.
+    NoMailbox,
+}
+
 /// A real SMTP server on 127.0.0.1 (mailin-embedded, on threads of its own) keeping every
-/// message it receives.
+/// message it receives; it can be told to refuse (see [`Answer`]).
 #[derive(Clone, Default)]
-pub struct Inbox(Arc<Mutex<Vec<Received>>>);
+pub struct Inbox(Arc<Mutex<Vec<Received>>>, Arc<Mutex<Answer>>);
 
 #[derive(Clone)]
 struct Collector {
@@ -260,6 +289,14 @@ struct Collector {
 }
 
 impl mailin_embedded::Handler for Collector {
+    fn rcpt(&mut self, _to: &str) -> mailin_embedded::Response {
+        match *self.inbox.1.lock().unwrap() {
+            Answer::Accept => mailin_embedded::response::OK,
+            Answer::Busy => mailin_embedded::response::OUT_OF_SPACE,
+            Answer::NoMailbox => mailin_embedded::response::NO_MAILBOX,
+        }
+    }
+
     fn data_start(
         &mut self,
         _domain: &str,
@@ -315,6 +352,11 @@ impl Inbox {
         self.0.lock().unwrap().clone()
     }
 
+    /// From now on, answer every recipient so.
+    pub fn answer(&self, answer: Answer) {
+        *self.1.lock().unwrap() = answer;
+    }
+
     /// The first message to `to`, waiting for it up to 10 seconds.
     pub async fn wait_for(&self, to: &str) -> Received {
         for _ in 0..200 {
@@ -354,6 +396,35 @@ macro_rules! app_test {
             #[tokio::test]
             async fn postgres() {
                 let $app = $crate::common::TestApp::spawn($crate::common::Backend::Postgres).await;
+                $body
+            }
+        }
+    };
+}
+
+/// Like `mail_test!`, with no dispatcher running by itself (`app.dispatcher().run_due(at)`).
+#[macro_export]
+macro_rules! dispatch_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let $app = $crate::common::TestApp::spawn_with_manual_dispatch(
+                    $crate::common::Backend::Sqlite,
+                )
+                .await;
+                $body
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let $app = $crate::common::TestApp::spawn_with_manual_dispatch(
+                    $crate::common::Backend::Postgres,
+                )
+                .await;
                 $body
             }
         }
