@@ -3,7 +3,7 @@
 # Debian only (nothing here downloads from GitHub). Safe to run again: each step checks first.
 #
 #   source ./setup.sh                       # build tools, and end2end/node_modules/.bin on PATH
-#   RUBRICA_BROWSER=1 source ./setup.sh      # + Debian's Chromium for the browser tests
+#   RUBRICA_BROWSER=1 source ./setup.sh      # + Debian's Chromium and aiosmtpd for the browser tests
 #   RUBRICA_POSTGRES=1 source ./setup.sh     # + a running PostgreSQL on 127.0.0.1:5432
 #
 # Sourced by run.sh and test.sh; it can also be run on its own.
@@ -66,6 +66,13 @@ _rubrica_setup() {
     echo "$say installing Debian's Chromium"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium
+  fi
+
+  # A real SMTP server for the browser tests to send to (aiosmtpd, keeping mail in a Maildir).
+  if [ "${RUBRICA_BROWSER:-}" = 1 ] && ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+    echo "$say installing Debian's aiosmtpd"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-aiosmtpd
   fi
 
   if [ "${RUBRICA_POSTGRES:-}" = 1 ] && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

@@ -339,8 +339,19 @@ impl AppError {
         }
     }
 
-    /// The error as the user reads it, in their language.
+    /// The error as the user reads it, in their language; a problem with one field in that
+    /// field's words.
     pub fn message(&self, l: Locale) -> String {
+        match self {
+            AppError::Invalid(errors) if errors.len() == 1 => errors[0].problem.text(l),
+            other => other.summary(l),
+        }
+    }
+
+    /// The error in one sentence, never the words of a field's problem (fields say those
+    /// themselves): what the contacts list shows, which keeps every field's words out of the
+    /// list's bundle.
+    pub fn summary(&self, l: Locale) -> String {
         let text = match self {
             AppError::Unauthorized => l.t("Please sign in to continue.", "Accedi per continuare."),
             AppError::Forbidden => l.t(
@@ -355,13 +366,10 @@ impl AppError {
                 "Too many sign-in attempts for this email. Wait a few minutes, then try again.",
                 "Troppi tentativi di accesso per questa email. Attendi qualche minuto e riprova.",
             ),
-            AppError::Invalid(errors) => match errors.as_slice() {
-                [one] => return one.problem.text(l),
-                _ => l.t(
-                    "Please correct the highlighted fields.",
-                    "Correggi i campi evidenziati.",
-                ),
-            },
+            AppError::Invalid(_) => l.t(
+                "Please correct the highlighted fields.",
+                "Correggi i campi evidenziati.",
+            ),
             AppError::Conflict => l.t(
                 "Someone else saved this contact after you opened it (another tab, or a \
                  teammate). Your edits are still here: load their version, check, then save again.",

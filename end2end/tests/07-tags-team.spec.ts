@@ -1,7 +1,7 @@
 // Tags and the team: tags made on the fly filter the list (is / is not) and previous/next follow
 // the filter; an invited colleague never sees a contact kept private.
 import { test, expect, type Page } from "@playwright/test";
-import { open, signInAsAdmin } from "./fixtures";
+import { mailTo, open, signInAsAdmin } from "./fixtures";
 
 test.describe.configure({ mode: "serial" });
 
@@ -81,15 +81,17 @@ test("tags are added on the card, made on the fly, and filter the list with prev
   await expect(page.getByRole("status").filter({ hasText: "4 contacts match" })).toBeVisible();
 });
 
-test("a private contact is invisible to a colleague who is not its owner or follower", async ({ page, browser }) => {
+test("an invited colleague never sees a contact kept private", async ({ page, browser }) => {
   await signInAsAdmin(page);
-  // The admin invites Bruno; without email set up, the link is shown to hand over.
+  // The admin invites Bruno by email (a real SMTP server on this machine receives it).
   await open(page, "/settings/team");
   await page.getByRole("textbox", { name: "Name" }).fill(`Bruno ${suffix}`);
   await page.getByRole("textbox", { name: "Email" }).fill(`bruno.${suffix}@example.it`);
   await page.getByRole("button", { name: "Send invitation" }).click();
-  const link = await page.getByRole("textbox", { name: "Password link" }).inputValue();
-  expect(link).toContain("/password-reset/");
+  await expect(page.getByRole("status").filter({ hasText: `Email sent to Bruno ${suffix}.` })).toBeVisible();
+  const invitation = await mailTo(`bruno.${suffix}@example.it`);
+  expect(invitation).toContain("invited you to Rubrica");
+  const link = invitation.match(/https?:\/\/[^\s"<]*\/password-reset\/[A-Za-z0-9_-]+/)![0];
 
   // A contact the admin keeps private, and one shared with the team.
   const secret = `Segreto Priv${suffix}`;

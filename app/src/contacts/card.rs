@@ -25,6 +25,7 @@ use super::{
 };
 use crate::{
     audit::{contact_history, AuditEntry},
+    conversations::ConversationPane,
     error::{AppError, Problem},
     fields::{AddFieldDialog, CardField, CustomField, FieldRef, FieldType, Layout, LayoutFolder},
     i18n::{use_locale, Locale},
@@ -675,7 +676,7 @@ pub fn ContactScreen(
             <TagsSection state=header/>
             <DndSection state=header/>
         </header>
-        <Panes card restored admin=context.admin/>
+        <Panes card restored admin=context.admin dnd=header.dnd/>
     }
 }
 
@@ -729,7 +730,12 @@ fn is_narrow() -> bool {
 /// renders the wide layout (it can't know the width) and CSS shows only the card on a phone until
 /// the page's code turns the three into tabs.
 #[component]
-fn Panes(card: Card, restored: RwSignal<bool>, admin: bool) -> impl IntoView {
+fn Panes(
+    card: Card,
+    restored: RwSignal<bool>,
+    admin: bool,
+    dnd: RwSignal<super::Dnd>,
+) -> impl IntoView {
     let l = card.l;
     let narrow = RwSignal::new(false);
     let selected = RwSignal::new(Pane::Details);
@@ -821,13 +827,7 @@ fn Panes(card: Card, restored: RwSignal<bool>, admin: bool) -> impl IntoView {
             </div>
             {side_pane(
                 Pane::Conversation,
-                view! {
-                    <p class="placeholder">{l.t(
-                        "No messages with this contact yet.",
-                        "Ancora nessun messaggio con questo contatto.",
-                    )}</p>
-                }
-                .into_any(),
+                view! { <ConversationPane contact=card.contact dnd/> }.into_any(),
             )}
             {side_pane(Pane::History, view! { <History card/> }.into_any())}
         </div>

@@ -124,7 +124,7 @@ pub fn ContactsPage() -> impl IntoView {
                         <ActiveTagFilters result=result.clone() query=query.clone()/>
                         <ContactList result query/>
                     }),
-                    Err(e) => Either::Right(view! { <p class="alert" role="alert">{e.message(l)}</p> }),
+                    Err(e) => Either::Right(view! { <p class="alert" role="alert">{e.summary(l)}</p> }),
                 }
             })}
         </Transition>

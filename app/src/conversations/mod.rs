@@ -6,12 +6,15 @@
 //! when sent: the contact's data, DND and subscription are read at that moment, so what was true
 //! when it was scheduled can't send it against the contact's wishes later.
 
+mod components;
 #[cfg(feature = "ssr")]
 pub mod dispatcher;
 #[cfg(feature = "ssr")]
 pub mod schedule;
 #[cfg(feature = "ssr")]
 pub mod store;
+
+pub use components::ConversationPane;
 
 use chrono::{DateTime, Utc};
 use leptos::{prelude::*, server_fn::codec::Json};
@@ -85,7 +88,7 @@ impl TryFrom<String> for Channel {
 }
 
 /// Where a message is, as the thread shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum MessageStatus {
     Scheduled,
     Sending,
@@ -97,6 +100,19 @@ pub enum MessageStatus {
 }
 
 impl MessageStatus {
+    /// Its class in the page (for its colour).
+    pub fn css(self) -> &'static str {
+        match self {
+            MessageStatus::Scheduled => "status-scheduled",
+            MessageStatus::Sending => "status-sending",
+            MessageStatus::Sent => "status-sent",
+            MessageStatus::Delivered => "status-delivered",
+            MessageStatus::Failed => "status-failed",
+            MessageStatus::Cancelled => "status-cancelled",
+            MessageStatus::Received => "status-received",
+        }
+    }
+
     pub fn label(self, l: Locale) -> &'static str {
         match self {
             MessageStatus::Scheduled => l.t("Scheduled", "Programmato"),
@@ -204,6 +220,8 @@ pub struct Message {
     pub failure: Option<String>,
     pub send_at: Option<DateTime<Utc>>,
     pub send_zone: Option<String>,
+    /// `send_at` on the wall clock of `send_zone` (`YYYY-MM-DDTHH:MM`), as it was picked.
+    pub send_at_local: Option<String>,
     pub sent_at: Option<DateTime<Utc>>,
     pub read: bool,
     pub created_at: DateTime<Utc>,

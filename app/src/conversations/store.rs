@@ -66,6 +66,13 @@ impl Row {
             body: self.body,
             status,
             failure: self.failure,
+            send_at_local: match (self.send_at, self.send_zone.as_deref()) {
+                (Some(at), Some(zone)) => zone
+                    .parse::<chrono_tz::Tz>()
+                    .ok()
+                    .map(|tz| at.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()),
+                _ => None,
+            },
             send_at: self.send_at,
             send_zone: self.send_zone,
             sent_at: self.sent_at,

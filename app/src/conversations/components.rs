@@ -1,0 +1,608 @@
+//! The Conversation pane of the contact page: the thread (every channel, newest at the bottom,
+//! each message with its status), a filter by channel, and the composer — send now, or schedule
+//! at a time in a time zone. Statuses change on screen without a reload: the thread is read again
+//! every few seconds while the tab is visible, and at once when it becomes visible again.
+
+use leptos::{ev, html, prelude::*, task::spawn_local};
+use uuid::Uuid;
+
+use super::{
+    cancel_scheduled, conversation, edit_scheduled, preview_schedule, schedule_message,
+    send_message, send_scheduled_now, Channel, Direction, Draft, Message, MessageStatus,
+    SchedulePreview,
+};
+use crate::{
+    contacts::{time_zones::TIME_ZONES, Contact, Dnd},
+    error::AppError,
+    i18n::{use_locale, Locale},
+};
+
+/// How often the thread is read again while shown.
+const POLL_MS: u32 = 3000;
+
+fn draft_key(contact: Uuid) -> String {
+    format!("rubrica.message-draft.{contact}")
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    window().local_storage().ok().flatten()
+}
+
+/// The time zone of the browser (the user's own), e.g. `Europe/Rome`.
+fn browser_zone() -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
+        js_sys::Reflect::get(&options, &"timeZone".into())
+            .ok()
+            .and_then(|z| z.as_string())
+            .unwrap_or_else(|| "UTC".to_string())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        "Europe/Rome".to_string()
+    }
+}
+
+/// An hour from now on the browser's clock, as `<input type="datetime-local">` wants it.
+fn in_an_hour() -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let d = js_sys::Date::new_0();
+        d.set_time(d.get_time() + 3_600_000.0);
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}",
+            d.get_full_year(),
+            d.get_month() + 1,
+            d.get_date(),
+            d.get_hours(),
+            d.get_minutes()
+        )
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        String::new()
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM` as people read it.
+fn wall_clock(l: Locale, local: &str) -> String {
+    match chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M") {
+        Ok(t) => format!("{} {}", l.date(t.date()), t.format("%H:%M")),
+        Err(_) => local.to_string(),
+    }
+}
+
+#[component]
+pub fn ConversationPane(
+    /// The contact on screen (it changes with Previous / Next).
+    #[prop(into)]
+    contact: Signal<Contact>,
+    /// Its Do Not Disturb, as the header keeps it.
+    #[prop(into)]
+    dnd: Signal<Dnd>,
+) -> impl IntoView {
+    let l = use_locale();
+    let contact_id = Memo::new(move |_| contact.with(|c| c.id));
+    let messages = RwSignal::new(Vec::<Message>::new());
+    let loaded = RwSignal::new(false);
+    let filter = RwSignal::new(None::<Channel>);
+    let load_error = RwSignal::new(None::<AppError>);
+    let reload = move || {
+        let (id, channel) = (contact_id.get_untracked(), filter.get_untracked());
+        spawn_local(async move {
+            let result = conversation(id, channel.map(|c| c.as_str().to_string())).await;
+            // Only for the contact and filter still on screen.
+            if contact_id.get_untracked() != id || filter.get_untracked() != channel {
+                return;
+            }
+            match result {
+                Ok(list) => {
+                    if messages.with_untracked(|m| *m != list) {
+                        messages.set(list);
+                    }
+                    loaded.set(true);
+                    load_error.set(None);
+                }
+                Err(e) => load_error.set(Some(e)),
+            }
+        });
+    };
+    // In the browser: the thread for the contact and filter shown, read again while visible.
+    Effect::new(move |_| {
+        contact_id.track();
+        filter.track();
+        loaded.set(false);
+        reload();
+    });
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let visible = || document().visibility_state() == web_sys::VisibilityState::Visible;
+        let interval = gloo_timers::callback::Interval::new(POLL_MS, move || {
+            if visible() {
+                reload();
+            }
+        });
+        let shown = window_event_listener(ev::visibilitychange, move |_| {
+            if visible() {
+                reload();
+            }
+        });
+        let interval = send_wrapper::SendWrapper::new(interval);
+        on_cleanup(move || {
+            drop(interval);
+            shown.remove();
+        });
+    });
+
+    let composer = Composer::new(contact, dnd, l);
+    // After a contact change, the composer shows that contact's own draft.
+    Effect::new(move |_| {
+        let id = contact_id.get();
+        untrack(|| composer.restore(id));
+    });
+    let sent = Callback::new(move |_| reload());
+
+    let on_filter = move |ev: ev::Event| filter.set(Channel::parse(&event_target_value(&ev)));
+    view! {
+        <div class="conversation-tools">
+            <label for="conversation-filter">{l.t("Show", "Mostra")}</label>
+            <select id="conversation-filter" on:change=on_filter>
+                <option value="">{l.t("All channels", "Tutti i canali")}</option>
+                {Channel::ALL.into_iter().map(|c| view! { <option value=c.as_str()>{c.label(l)}</option> }).collect_view()}
+            </select>
+        </div>
+        <ol class="thread" aria-label=l.t("Messages", "Messaggi")>
+            <For each=move || messages.get() key=|m| (m.id, m.status, m.subject.clone(), m.body.clone(), m.send_at) let:message>
+                <MessageItem message composer reload=sent/>
+            </For>
+        </ol>
+        {move || (loaded.get() && messages.with(Vec::is_empty)).then(|| view! {
+            <p class="placeholder">{l.t(
+                "No messages with this contact yet.",
+                "Ancora nessun messaggio con questo contatto.",
+            )}</p>
+        })}
+        {move || load_error.get().map(|e| view! { <p class="alert" role="alert">{e.message(l)}</p> })}
+        <ComposerForm composer sent/>
+    }
+}
+
+#[component]
+fn MessageItem(message: Message, composer: Composer, reload: Callback<()>) -> impl IntoView {
+    let l = use_locale();
+    let problem = RwSignal::new(None::<AppError>);
+    let id = message.id;
+    let act = move |call: std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Message, AppError>>>,
+    >| {
+        spawn_local(async move {
+            match call.await {
+                Ok(_) => {
+                    problem.set(None);
+                    reload.run(());
+                }
+                Err(e) => problem.set(Some(e)),
+            }
+        });
+    };
+    let who = match message.direction {
+        Direction::In => l.t("From the contact", "Dal contatto").to_string(),
+        Direction::Out => message
+            .author_name
+            .clone()
+            .unwrap_or_else(|| "Rubrica".to_string()),
+    };
+    let when = match (message.status, &message.send_at_local, &message.send_zone) {
+        (MessageStatus::Scheduled, Some(local), Some(zone)) => match l {
+            Locale::En => format!("for {} ({zone})", wall_clock(l, local)),
+            Locale::It => format!("per il {} ({zone})", wall_clock(l, local)),
+        },
+        _ => l.date_time(message.sent_at.unwrap_or(message.created_at)),
+    };
+    let failure = message.failure_text(l).filter(|_| {
+        matches!(
+            message.status,
+            MessageStatus::Failed | MessageStatus::Sending
+        )
+    });
+    let waiting = message.is_waiting();
+    let for_edit = message.clone();
+    view! {
+        <li class=format!("message {}", if message.direction == Direction::In { "in" } else { "out" })>
+            <p class="message-meta">
+                <span class="channel">{message.channel.label(l)}</span>
+                " · "<span>{who}</span>" · "<span>{when}</span>
+            </p>
+            {message.subject.clone().map(|s| view! { <p class="message-subject">{s}</p> })}
+            <p class="message-body">{message.body.clone()}</p>
+            <p class=format!("message-status {}", message.status.css())>
+                {message.status.label(l)}
+                {failure.map(|f| view! { <span class="failure">{format!(" — {f}")}</span> })}
+            </p>
+            {waiting.then(|| view! {
+                <div class="message-actions">
+                    <button type="button" on:click=move |_| composer.edit(for_edit.clone())>
+                        {l.t("Edit scheduled message", "Modifica messaggio programmato")}
+                    </button>
+                    <button type="button" on:click=move |_| act(Box::pin(send_scheduled_now(id)))>
+                        {l.t("Send now", "Invia ora")}
+                    </button>
+                    <button type="button" class="danger" on:click=move |_| act(Box::pin(cancel_scheduled(id)))>
+                        {l.t("Cancel scheduled message", "Annulla messaggio programmato")}
+                    </button>
+                </div>
+            })}
+            {move || problem.get().map(|e| view! { <p class="field-error" role="alert">{e.message(l)}</p> })}
+        </li>
+    }
+}
+
+/// The composer's state, shared by its form, the Schedule dialog and "Edit scheduled message".
+#[derive(Clone, Copy)]
+struct Composer {
+    contact: Signal<Contact>,
+    dnd: Signal<Dnd>,
+    channel: RwSignal<Channel>,
+    subject: RwSignal<String>,
+    body: RwSignal<String>,
+    /// The scheduled message being edited, if any.
+    editing: RwSignal<Option<Uuid>>,
+    /// The Schedule dialog's time and zone.
+    local: RwSignal<String>,
+    zone: RwSignal<String>,
+    error: RwSignal<Option<AppError>>,
+    pending: RwSignal<bool>,
+    dialog: NodeRef<html::Dialog>,
+    l: Locale,
+}
+
+impl Composer {
+    fn new(contact: Signal<Contact>, dnd: Signal<Dnd>, l: Locale) -> Composer {
+        Composer {
+            contact,
+            dnd,
+            channel: RwSignal::new(Channel::Email),
+            subject: RwSignal::new(String::new()),
+            body: RwSignal::new(String::new()),
+            editing: RwSignal::new(None),
+            local: RwSignal::new(String::new()),
+            zone: RwSignal::new(String::new()),
+            error: RwSignal::new(None),
+            pending: RwSignal::new(false),
+            dialog: NodeRef::new(),
+            l,
+        }
+    }
+
+    fn draft(self) -> Draft {
+        Draft {
+            channel: self.channel.get_untracked(),
+            subject: self.subject.get_untracked(),
+            body: self.body.get_untracked(),
+        }
+    }
+
+    fn contact_id(self) -> Uuid {
+        self.contact.with_untracked(|c| c.id)
+    }
+
+    /// Keeps what is being written where a reload or another contact's visit can't lose it.
+    fn store(self) {
+        if self.editing.get_untracked().is_some() {
+            return;
+        }
+        let Some(storage) = storage() else { return };
+        let draft = self.draft();
+        let key = draft_key(self.contact_id());
+        if draft.subject.trim().is_empty() && draft.body.trim().is_empty() {
+            let _ = storage.remove_item(&key);
+        } else if let Ok(json) = serde_json::to_string(&draft) {
+            let _ = storage.set_item(&key, &json);
+        }
+    }
+
+    fn restore(self, contact: Uuid) {
+        self.editing.set(None);
+        self.error.set(None);
+        let draft = storage()
+            .and_then(|s| s.get_item(&draft_key(contact)).ok().flatten())
+            .and_then(|json| serde_json::from_slice::<Draft>(json.as_bytes()).ok());
+        let (channel, subject, body) = match draft {
+            Some(d) => (d.channel, d.subject, d.body),
+            None => (self.usual_channel(), String::new(), String::new()),
+        };
+        self.channel.set(channel);
+        self.subject.set(subject);
+        self.body.set(body);
+    }
+
+    /// Email if the contact has an address, else SMS.
+    fn usual_channel(self) -> Channel {
+        if self.contact.with_untracked(|c| c.email.is_some()) {
+            Channel::Email
+        } else {
+            Channel::Sms
+        }
+    }
+
+    fn cleared(self) {
+        self.subject.set(String::new());
+        self.body.set(String::new());
+        self.editing.set(None);
+        self.error.set(None);
+        self.store();
+    }
+
+    /// Loads a scheduled message into the composer and opens the Schedule dialog on its time.
+    fn edit(self, message: Message) {
+        self.editing.set(Some(message.id));
+        self.channel.set(message.channel);
+        self.subject.set(message.subject.unwrap_or_default());
+        self.body.set(message.body);
+        if let (Some(local), Some(zone)) = (message.send_at_local, message.send_zone) {
+            self.local.set(local);
+            self.zone.set(zone);
+        }
+        self.error.set(None);
+        self.open_schedule();
+    }
+
+    fn open_schedule(self) {
+        if self.local.with_untracked(String::is_empty) {
+            self.local.set(in_an_hour());
+        }
+        if self.zone.with_untracked(String::is_empty) {
+            self.zone.set(browser_zone());
+        }
+        if let Some(dialog) = self.dialog.get_untracked() {
+            let _ = dialog.show_modal();
+        }
+    }
+
+    fn close_schedule(self) {
+        if let Some(dialog) = self.dialog.get_untracked() {
+            dialog.close();
+        }
+    }
+
+    fn problem(self, field: &'static str) -> impl Fn() -> Option<String> + Copy {
+        move || {
+            self.error
+                .with(|e| e.as_ref().and_then(|e| e.field_problem(field)))
+                .map(|p| p.text(self.l))
+        }
+    }
+}
+
+#[component]
+fn ComposerForm(composer: Composer, sent: Callback<()>) -> impl IntoView {
+    let l = composer.l;
+    let c = composer;
+    let blocked = move |channel: Channel| c.dnd.with(|d| d.blocks(channel.dnd()));
+    let send = move |ev: ev::SubmitEvent| {
+        ev.prevent_default();
+        if let Err(e) = c.draft().check() {
+            c.error.set(Some(e));
+            return;
+        }
+        c.pending.set(true);
+        let (id, draft) = (c.contact_id(), c.draft());
+        spawn_local(async move {
+            let result = send_message(id, draft).await;
+            c.pending.set(false);
+            match result {
+                Ok(_) => {
+                    c.cleared();
+                    sent.run(());
+                }
+                Err(e) => c.error.set(Some(e)),
+            }
+        });
+    };
+    let schedule = move |_| {
+        if let Err(e) = c.draft().check() {
+            c.error.set(Some(e));
+            return;
+        }
+        c.error.set(None);
+        c.open_schedule();
+    };
+    let general = move || {
+        c.error.with(|e| match e {
+            Some(AppError::Invalid(list))
+                if list.iter().all(|f| {
+                    ["subject", "body", "channel", "send_at", "zone"].contains(&f.field.as_str())
+                }) =>
+            {
+                None
+            }
+            Some(e) => Some(e.message(l)),
+            None => None,
+        })
+    };
+    let subject_error = c.problem("subject");
+    let body_error = c.problem("body");
+    let channel_error = c.problem("channel");
+    view! {
+        <form class="composer" on:submit=send>
+            {move || c.editing.get().map(|_| view! {
+                <p class="note">
+                    {l.t("Editing a scheduled message.", "Stai modificando un messaggio programmato.")}
+                    " "
+                    <button type="button" on:click=move |_| c.cleared()>{l.t("Stop editing", "Interrompi")}</button>
+                </p>
+            })}
+            <fieldset class="choice channels" role="radiogroup" aria-describedby="composer-channel-error">
+                <legend>{l.t("Channel", "Canale")}</legend>
+                {Channel::ALL.into_iter().map(|channel| view! {
+                    <label>
+                        <input type="radio" name="channel" value=channel.as_str()
+                            prop:checked=move || c.channel.get() == channel
+                            on:change=move |_| { c.channel.set(channel); c.error.set(None); c.store(); }/>
+                        {channel.label(l)}
+                        {move || blocked(channel).then(|| view! {
+                            <span class="dnd-note">{l.t(" (do not disturb)", " (non disturbare)")}</span>
+                        })}
+                    </label>
+                }).collect_view()}
+            </fieldset>
+            <p class="field-error" id="composer-channel-error">{channel_error}</p>
+            <div class="field" hidden=move || c.channel.get() != Channel::Email>
+                <label for="composer-subject">{l.t("Subject", "Oggetto")}</label>
+                <input id="composer-subject" type="text" prop:value=move || c.subject.get()
+                    on:input=move |ev| { c.subject.set(event_target_value(&ev)); c.store(); }
+                    aria-invalid=move || subject_error().map(|_| "true")
+                    aria-describedby="composer-subject-error"/>
+                <p class="field-error" id="composer-subject-error">{subject_error}</p>
+            </div>
+            <div class="field">
+                <label for="composer-body">{l.t("Message", "Messaggio")}</label>
+                <textarea id="composer-body" rows="4" prop:value=move || c.body.get()
+                    on:input=move |ev| { c.body.set(event_target_value(&ev)); c.store(); }
+                    aria-invalid=move || body_error().map(|_| "true")
+                    aria-describedby="composer-body-error"></textarea>
+                <p class="field-error" id="composer-body-error">{body_error}</p>
+            </div>
+            {move || general().map(|m| view! { <p class="alert" role="alert">{m}</p> })}
+            <div class="actions">
+                <button type="button" on:click=schedule>{l.t("Schedule", "Programma")}</button>
+                <button type="submit" class="primary"
+                    disabled=move || c.pending.get() || c.editing.get().is_some()>
+                    {l.t("Send", "Invia")}
+                </button>
+            </div>
+        </form>
+        <ScheduleDialog composer sent/>
+    }
+}
+
+#[component]
+fn ScheduleDialog(composer: Composer, sent: Callback<()>) -> impl IntoView {
+    let l = composer.l;
+    let c = composer;
+    let user_zone = browser_zone();
+    let preview = RwSignal::new(None::<Result<SchedulePreview, AppError>>);
+    // The preview follows the time and zone as they are picked.
+    let user_zone_for_preview = user_zone.clone();
+    Effect::new(move |_| {
+        let (local, zone) = (c.local.get(), c.zone.get());
+        if local.is_empty() || zone.is_empty() {
+            return;
+        }
+        let user_zone = user_zone_for_preview.clone();
+        spawn_local(async move {
+            let result = preview_schedule(local.clone(), zone.clone(), user_zone).await;
+            if c.local.get_untracked() == local && c.zone.get_untracked() == zone {
+                preview.set(Some(result));
+            }
+        });
+    });
+    let confirm = move |ev: ev::SubmitEvent| {
+        ev.prevent_default();
+        c.pending.set(true);
+        let (draft, local, zone) = (c.draft(), c.local.get_untracked(), c.zone.get_untracked());
+        let contact = c.contact_id();
+        let editing = c.editing.get_untracked();
+        spawn_local(async move {
+            let result = match editing {
+                Some(id) => edit_scheduled(id, draft, local, zone).await,
+                None => schedule_message(contact, draft, local, zone).await,
+            };
+            c.pending.set(false);
+            match result {
+                Ok(_) => {
+                    c.close_schedule();
+                    c.cleared();
+                    sent.run(());
+                }
+                Err(e) => {
+                    let about_the_draft = ["subject", "body", "channel"]
+                        .iter()
+                        .any(|f| e.field_problem(f).is_some());
+                    c.error.set(Some(e));
+                    if about_the_draft {
+                        c.close_schedule();
+                    }
+                }
+            }
+        });
+    };
+    let contact_zone = move || c.contact.with(|ct| ct.time_zone.clone());
+    let send_at_error = move || {
+        c.problem("send_at")()
+            .or_else(|| c.problem("zone")())
+            .or_else(|| {
+                preview.with(|p| match p {
+                    Some(Err(e)) => Some(e.message(l)),
+                    _ => None,
+                })
+            })
+    };
+    let shown = move || {
+        preview.with(|p| match p {
+            Some(Ok(p)) => {
+                let when = wall_clock(l, &p.in_user_zone);
+                let mut text = match l {
+                    Locale::En => format!("It goes out on {when}, your time."),
+                    Locale::It => format!("Parte il {when}, ora tua."),
+                };
+                if p.first_of_two {
+                    text.push(' ');
+                    text.push_str(l.t(
+                        "That time happens twice that day (the clocks go back): the first one is used.",
+                        "Quell'ora capita due volte quel giorno (si torna all'ora solare): vale la prima.",
+                    ));
+                }
+                Some(text)
+            }
+            _ => None,
+        })
+    };
+    let option = move |zone: String, label: String| {
+        let is = zone.clone();
+        view! { <option value=zone selected=move || c.zone.get() == is>{label}</option> }
+    };
+    view! {
+        <dialog node_ref=c.dialog class="dialog" aria-labelledby="schedule-title">
+            <h2 id="schedule-title">{l.t("Schedule", "Programma")}</h2>
+            <form on:submit=confirm>
+                <div class="field">
+                    <label for="schedule-at">{l.t("Send at", "Invia il")}</label>
+                    <input id="schedule-at" type="datetime-local" step="1" prop:value=move || c.local.get()
+                        on:input=move |ev| c.local.set(event_target_value(&ev))
+                        aria-invalid=move || send_at_error().map(|_| "true")
+                        aria-describedby="schedule-at-error schedule-preview"/>
+                    <p class="field-error" id="schedule-at-error">{send_at_error}</p>
+                </div>
+                <div class="field">
+                    <label for="schedule-zone">{l.t("Time zone", "Fuso orario")}</label>
+                    <select id="schedule-zone" on:change=move |ev| c.zone.set(event_target_value(&ev))>
+                        <optgroup label=l.t("Suggested", "Suggeriti")>
+                            {option(user_zone.clone(), match l {
+                                Locale::En => format!("Yours: {user_zone}"),
+                                Locale::It => format!("Il tuo: {user_zone}"),
+                            })}
+                            {move || contact_zone().map(|zone| option(zone.clone(), match l {
+                                Locale::En => format!("The contact's: {zone}"),
+                                Locale::It => format!("Del contatto: {zone}"),
+                            }))}
+                        </optgroup>
+                        <optgroup label=l.t("All time zones", "Tutti i fusi orari")>
+                            {TIME_ZONES.iter().map(|z| option(z.to_string(), z.to_string())).collect_view()}
+                        </optgroup>
+                    </select>
+                </div>
+                <p id="schedule-preview" class="note" role="status">{shown}</p>
+                <div class="actions">
+                    <button type="button" on:click=move |_| c.close_schedule()>{l.t("Cancel", "Annulla")}</button>
+                    <button type="submit" class="primary" disabled=move || c.pending.get()>
+                        {l.t("Schedule send", "Programma invio")}
+                    </button>
+                </div>
+            </form>
+        </dialog>
+    }
+}
