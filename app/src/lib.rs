@@ -3,6 +3,10 @@
 //! One folder per area of the product, each with its types, server functions, components and a
 //! server-only `store` holding its SQL. See ARCHITECTURE.md for the map.
 
+// The contact page's views are deep nested types; the server-only build (without the erased
+// components of release builds) needs more than the default 128 levels to lay them out.
+#![recursion_limit = "256"]
+
 /// Declares `$route`, a lazily loaded route showing the component `$page`: its code comes in a wasm
 /// chunk of its own (`cargo leptos build --split`), fetched the first time the page is shown.
 macro_rules! lazy_page {

@@ -18,6 +18,7 @@ use crate::{
 };
 
 /// How often the thread is read again while shown.
+#[cfg(feature = "hydrate")]
 const POLL_MS: u32 = 3000;
 
 fn draft_key(contact: Uuid) -> String {
