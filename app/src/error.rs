@@ -107,6 +107,10 @@ pub enum Problem {
     MessageEmpty,
     /// The contact asked not to be contacted on this channel.
     DoNotDisturb,
+    /// No provider is set up for this channel.
+    ChannelNotSetUp,
+    /// The contact has no address for this channel (no email, no phone number).
+    NoAddress,
     /// A scheduled time that has already passed.
     TimeInPast,
     /// A time the clocks skip that day in that zone (spring forward).
@@ -116,6 +120,39 @@ pub enum Problem {
     },
     /// The message is already being sent: too late to change or cancel it.
     AlreadySending,
+    /// An attached file with nothing in it.
+    FileEmpty,
+    /// An attached file over the limit.
+    FileTooLarge {
+        max_mb: u64,
+    },
+    /// A kind of file Rubrica does not send (programs, unknown formats).
+    FileTypeRefused,
+    /// More files than one message may carry.
+    TooManyFiles {
+        max: u64,
+    },
+    /// An attached file that is no longer there (removed, or sent with another message).
+    FileGone,
+    /// Files go by email only.
+    AttachmentsEmailOnly,
+}
+
+/// Text on one line with its spaces folded: how a name or a subject is kept.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A tidied text's problem, if it has one: empty where it is needed (`missing`), or longer than
+/// `max` characters.
+pub fn text_problem(text: &str, missing: Option<Problem>, max: usize) -> Option<Problem> {
+    if text.is_empty() {
+        missing
+    } else if text.chars().count() > max {
+        Some(Problem::TooLong { max })
+    } else {
+        None
+    }
 }
 
 impl Problem {
@@ -274,6 +311,39 @@ impl Problem {
             DoNotDisturb => l.t(
                 "Do Not Disturb is on for this channel: the contact asked not to be contacted this way.",
                 "Non disturbare è attivo per questo canale: il contatto ha chiesto di non essere contattato così.",
+            ),
+            FileEmpty => l.t("This file is empty.", "Questo file è vuoto."),
+            FileTooLarge { max_mb } => {
+                return match l {
+                    Locale::En => format!("Files can be up to {max_mb} MB."),
+                    Locale::It => format!("I file possono essere al massimo di {max_mb} MB."),
+                }
+            }
+            FileTypeRefused => l.t(
+                "Rubrica sends documents, spreadsheets, images, PDF and text files; not this kind of file.",
+                "Rubrica invia documenti, fogli di calcolo, immagini, PDF e file di testo; non questo tipo di file.",
+            ),
+            TooManyFiles { max } => {
+                return match l {
+                    Locale::En => format!("A message can carry up to {max} files."),
+                    Locale::It => format!("Un messaggio può avere al massimo {max} file."),
+                }
+            }
+            FileGone => l.t(
+                "An attached file is no longer there. Attach it again.",
+                "Un file allegato non c'è più. Allegalo di nuovo.",
+            ),
+            AttachmentsEmailOnly => l.t(
+                "Files can be sent by email only.",
+                "I file si possono inviare solo via email.",
+            ),
+            ChannelNotSetUp => l.t(
+                "This channel is not set up yet: an admin adds its provider in the server's settings.",
+                "Questo canale non è ancora configurato: un amministratore aggiunge il fornitore nelle impostazioni del server.",
+            ),
+            NoAddress => l.t(
+                "The contact has no address for this channel: add it to the card first.",
+                "Il contatto non ha un recapito per questo canale: aggiungilo prima nella scheda.",
             ),
             TimeInPast => l.t(
                 "That time has already passed. Choose a later one.",
@@ -444,6 +514,21 @@ impl From<anyhow::Error> for AppError {
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// An error answered by a plain axum handler, in the shape server functions answer with, so the
+/// browser decodes an [`AppError`] either way.
+#[cfg(feature = "ssr")]
+impl axum::response::IntoResponse for AppError {
+    fn into_response(self) -> axum::response::Response {
+        let body = serde_json::to_string(&self).unwrap_or_default();
+        (
+            self.status(),
+            [(http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response()
+    }
+}
 
 /// Gives a failed server function the HTTP status its [`AppError`] means (404, 409, 422…) instead
 /// of the blanket 500 server functions answer with, so logs, load balancers and tests can tell a

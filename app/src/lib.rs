@@ -36,6 +36,7 @@ pub mod fields;
 pub mod i18n;
 pub mod resource;
 pub mod settings;
+pub mod snippets;
 pub mod tags;
 pub mod team;
 pub mod ui;

@@ -35,6 +35,8 @@ pub struct AppState {
     pub mail: crate::mail::MailSettings,
     /// Wakes the message dispatcher when a message is queued or changed.
     pub dispatcher: crate::conversations::dispatcher::Wake,
+    /// SMS and WhatsApp providers, where set up.
+    pub providers: crate::conversations::providers::Providers,
 }
 
 impl AppState {
@@ -48,6 +50,7 @@ impl AppState {
             sign_in_throttle: Default::default(),
             mail: crate::mail::MailSettings::new(None, &public_url),
             dispatcher: Default::default(),
+            providers: Default::default(),
         }
     }
 
@@ -56,11 +59,20 @@ impl AppState {
         self
     }
 
+    pub fn with_providers(
+        mut self,
+        providers: crate::conversations::providers::Providers,
+    ) -> AppState {
+        self.providers = providers;
+        self
+    }
+
     /// The dispatcher that sends this state's queued messages (run it with `Dispatcher::run`).
     pub fn dispatcher(&self) -> crate::conversations::dispatcher::Dispatcher {
         crate::conversations::dispatcher::Dispatcher::new(
             self.db.clone(),
             self.mail.clone(),
+            self.providers.clone(),
             self.dispatcher.clone(),
         )
     }

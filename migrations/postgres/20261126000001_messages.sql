@@ -28,9 +28,48 @@ CREATE TABLE messages (
     provider_id     TEXT,
     read_at         TIMESTAMPTZ,
     sent_at         TIMESTAMPTZ,
+    -- What the provider reported after taking it (SMS, WhatsApp): delivered, or failed with its
+    -- words. Kept beside `status` so a report arriving before the send is recorded is not lost.
+    delivered_at    TIMESTAMPTZ,
+    delivery_failure TEXT,
     created_at      TIMESTAMPTZ NOT NULL,
     updated_at      TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX messages_thread ON messages (contact_id, created_at, id);
 -- What the dispatcher looks for: due or abandoned messages, by time.
 CREATE INDEX messages_due ON messages (next_attempt_at) WHERE status IN ('pending', 'sending');
+-- Providers' webhooks name messages by the provider's id; a reply is kept once however often the
+-- provider repeats its webhook.
+CREATE UNIQUE INDEX messages_by_provider ON messages (channel, provider_id);
+-- Replies are matched to their contact by phone number.
+CREATE INDEX contacts_by_phone ON contacts (phone);
+
+-- Snippets: saved texts for the composer, a user's own (`owner_id`) or the team's (no owner).
+CREATE TABLE snippets (
+    id         UUID PRIMARY KEY,
+    owner_id   UUID REFERENCES users (id) ON DELETE CASCADE,
+    created_by UUID REFERENCES users (id) ON DELETE SET NULL,
+    name       TEXT NOT NULL,
+    subject    TEXT,
+    body       TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX snippets_by_owner ON snippets (owner_id, name);
+
+-- Files attached to messages, kept in the database itself so that every instance behind a load
+-- balancer serves them and a backup of the database holds them. Uploaded with the draft
+-- (`message_id` empty until it is sent or scheduled), for one contact.
+CREATE TABLE attachments (
+    id           UUID PRIMARY KEY,
+    contact_id   UUID NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+    message_id   UUID REFERENCES messages (id) ON DELETE CASCADE,
+    uploaded_by  UUID REFERENCES users (id) ON DELETE SET NULL,
+    file_name    TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size         BIGINT NOT NULL,
+    data         BYTEA NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX attachments_by_message ON attachments (message_id);
+CREATE INDEX attachments_by_contact ON attachments (contact_id, created_at);

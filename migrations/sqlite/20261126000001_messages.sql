@@ -28,9 +28,48 @@ CREATE TABLE messages (
     provider_id     TEXT,
     read_at         TEXT,
     sent_at         TEXT,
+    -- What the provider reported after taking it (SMS, WhatsApp): delivered, or failed with its
+    -- words. Kept beside `status` so a report arriving before the send is recorded is not lost.
+    delivered_at    TEXT,
+    delivery_failure TEXT,
     created_at      TEXT NOT NULL,
     updated_at      TEXT NOT NULL
 );
 CREATE INDEX messages_thread ON messages (contact_id, created_at, id);
 -- What the dispatcher looks for: due or abandoned messages, by time.
 CREATE INDEX messages_due ON messages (next_attempt_at) WHERE status IN ('pending', 'sending');
+-- Providers' webhooks name messages by the provider's id; a reply is kept once however often the
+-- provider repeats its webhook.
+CREATE UNIQUE INDEX messages_by_provider ON messages (channel, provider_id);
+-- Replies are matched to their contact by phone number.
+CREATE INDEX contacts_by_phone ON contacts (phone);
+
+-- Snippets: saved texts for the composer, a user's own (`owner_id`) or the team's (no owner).
+CREATE TABLE snippets (
+    id         BLOB PRIMARY KEY NOT NULL,
+    owner_id   BLOB REFERENCES users (id) ON DELETE CASCADE,
+    created_by BLOB REFERENCES users (id) ON DELETE SET NULL,
+    name       TEXT NOT NULL,
+    subject    TEXT,
+    body       TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX snippets_by_owner ON snippets (owner_id, name);
+
+-- Files attached to messages, kept in the database itself so that every instance behind a load
+-- balancer serves them and a backup of the database holds them. Uploaded with the draft
+-- (`message_id` empty until it is sent or scheduled), for one contact.
+CREATE TABLE attachments (
+    id           BLOB PRIMARY KEY NOT NULL,
+    contact_id   BLOB NOT NULL REFERENCES contacts (id) ON DELETE CASCADE,
+    message_id   BLOB REFERENCES messages (id) ON DELETE CASCADE,
+    uploaded_by  BLOB REFERENCES users (id) ON DELETE SET NULL,
+    file_name    TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size         BIGINT NOT NULL,
+    data         BLOB NOT NULL,
+    created_at   TEXT NOT NULL
+);
+CREATE INDEX attachments_by_message ON attachments (message_id);
+CREATE INDEX attachments_by_contact ON attachments (contact_id, created_at);

@@ -40,6 +40,7 @@ pub struct ServeConfig {
     pub site_root: PathBuf,
     pub auth: AuthSettings,
     pub mail: app::mail::MailSettings,
+    pub providers: app::conversations::providers::Providers,
 }
 
 /// Opens the database named by `url` and brings its schema up to date.
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .service(ServeDir::new(pkg).precompressed_br().precompressed_gzip());
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(app::conversations::signed_in_routes())
         .nest_service("/pkg", assets)
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
@@ -83,6 +85,9 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), session_layer))
         .layer(middleware::from_fn(server_timing))
         .layer(middleware::from_fn(same_origin_layer))
+        // Reached from outside, without a session and from other sites by design (a mail
+        // program's one-click unsubscribe, providers' webhooks): each checks its own key.
+        .merge(app::conversations::public_routes())
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -253,7 +258,8 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         db.clone(),
         config.auth,
     )
-    .with_mail(config.mail);
+    .with_mail(config.mail)
+    .with_providers(config.providers);
     let state_mail_on = state.mail.mailer.is_some();
     let running = start(listener, state, true).await?;
     tracing::info!(

@@ -5,6 +5,7 @@ use std::{io::IsTerminal, net::SocketAddr, path::PathBuf, process::ExitCode, tim
 use anyhow::Context;
 use app::{
     auth::{parse_user_name, store, Email, NewPassword},
+    conversations::providers::{Providers, TwilioSms, WhatsAppCloud},
     db::PoolSettings,
     mail::{MailSettings, Mailer},
     state::AuthSettings,
@@ -56,7 +57,7 @@ enum LogFormat {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the web app (the default)
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Bring the database schema up to date, then exit (for rolling deploys)
     Migrate,
     /// Manage users
@@ -96,9 +97,93 @@ struct ServeArgs {
     #[arg(long, env = "MAIL_FROM", default_value = "Rubrica <rubrica@localhost>")]
     mail_from: String,
 
-    /// The address people open Rubrica at, for links in emails (default: http://ADDR)
+    /// The address people open Rubrica at, for links in emails and providers' webhooks
+    /// (default: http://ADDR)
     #[arg(long, env = "PUBLIC_URL")]
     public_url: Option<String>,
+
+    #[command(flatten)]
+    providers: ProviderArgs,
+}
+
+/// SMS (a Twilio-compatible API) and WhatsApp (the Cloud API). A channel whose settings are
+/// missing is shown as not set up.
+#[derive(Args, Clone)]
+struct ProviderArgs {
+    /// SMS: the account SID of a Twilio-compatible API
+    #[arg(long, env = "TWILIO_ACCOUNT_SID")]
+    twilio_account_sid: Option<String>,
+    /// SMS: its auth token (also checks the signature of its webhooks)
+    #[arg(long, env = "TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    twilio_auth_token: Option<String>,
+    /// SMS: the number (E.164) or sender name messages come from
+    #[arg(long, env = "TWILIO_FROM")]
+    twilio_from: Option<String>,
+    /// SMS: the API's address
+    #[arg(long, env = "TWILIO_API_URL", default_value = "https://api.twilio.com")]
+    twilio_api_url: String,
+    /// WhatsApp: the Cloud API access token
+    #[arg(long, env = "WHATSAPP_TOKEN", hide_env_values = true)]
+    whatsapp_token: Option<String>,
+    /// WhatsApp: the id of the sending phone number
+    #[arg(long, env = "WHATSAPP_PHONE_NUMBER_ID")]
+    whatsapp_phone_number_id: Option<String>,
+    /// WhatsApp: the app secret that signs webhooks
+    #[arg(long, env = "WHATSAPP_APP_SECRET", hide_env_values = true)]
+    whatsapp_app_secret: Option<String>,
+    /// WhatsApp: the verify token given when registering the webhook
+    #[arg(long, env = "WHATSAPP_VERIFY_TOKEN", hide_env_values = true)]
+    whatsapp_verify_token: Option<String>,
+    /// WhatsApp: the API's address
+    #[arg(
+        long,
+        env = "WHATSAPP_API_URL",
+        default_value = "https://graph.facebook.com/v21.0"
+    )]
+    whatsapp_api_url: String,
+}
+
+impl ProviderArgs {
+    /// The providers set up; settings given in part are refused, saying what is missing.
+    fn providers(self) -> anyhow::Result<Providers> {
+        let sms = match (
+            self.twilio_account_sid,
+            self.twilio_auth_token,
+            self.twilio_from,
+        ) {
+            (None, None, None) => None,
+            (Some(account_sid), Some(auth_token), Some(from)) => Some(TwilioSms {
+                api_url: self.twilio_api_url,
+                account_sid,
+                auth_token,
+                from,
+            }),
+            _ => anyhow::bail!(
+                "SMS needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM together: set all three, or none to leave SMS off."
+            ),
+        };
+        let whatsapp = match (
+            self.whatsapp_token,
+            self.whatsapp_phone_number_id,
+            self.whatsapp_app_secret,
+            self.whatsapp_verify_token,
+        ) {
+            (None, None, None, None) => None,
+            (Some(token), Some(phone_number_id), Some(app_secret), Some(verify_token)) => {
+                Some(WhatsAppCloud {
+                    api_url: self.whatsapp_api_url,
+                    token,
+                    phone_number_id,
+                    app_secret,
+                    verify_token,
+                })
+            }
+            _ => anyhow::bail!(
+                "WhatsApp needs WHATSAPP_TOKEN, WHATSAPP_PHONE_NUMBER_ID, WHATSAPP_APP_SECRET and WHATSAPP_VERIFY_TOKEN together: set all four, or none to leave WhatsApp off."
+            ),
+        };
+        Ok(Providers::new(sms, whatsapp))
+    }
 }
 
 /// Parses only the serve options (with their environment variables), for a bare `rubrica`.
@@ -166,7 +251,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let command = cli
         .command
-        .unwrap_or_else(|| Command::Serve(ServeOnly::parse_from(["rubrica"]).args));
+        .unwrap_or_else(|| Command::Serve(Box::new(ServeOnly::parse_from(["rubrica"]).args)));
     match command {
         Command::Serve(args) => {
             let mailer = args
@@ -180,6 +265,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 .unwrap_or_else(|| format!("http://{}", args.addr));
             serve(ServeConfig {
                 mail: MailSettings::new(mailer, &public_url),
+                providers: args.providers.providers()?,
                 database_url: cli.database_url,
                 pool,
                 addr: args.addr,

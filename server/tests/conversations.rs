@@ -261,8 +261,7 @@ dispatch_test!(
         let quiet = person(&app, &tab, "Quieta", Some("quieta@example.it")).await;
         let gone = person(&app, &tab, "Partita", Some("partita@example.it")).await;
         let away = person(&app, &tab, "Disiscritta", Some("away@example.it")).await;
-        let nowhere = person(&app, &tab, "Senza", None).await;
-        let texted = person(&app, &tab, "Sms", None).await;
+        let nowhere = person(&app, &tab, "Senza", Some("senza@example.it")).await;
         let to_quiet: Message = app
             .ok::<ScheduleMessage, _>(&tab, schedule(quiet, "email"))
             .await;
@@ -275,12 +274,9 @@ dispatch_test!(
         let to_nowhere: Message = app
             .ok::<ScheduleMessage, _>(&tab, schedule(nowhere, "email"))
             .await;
-        let to_texted: Message = app
-            .ok::<ScheduleMessage, _>(&tab, schedule(texted, "sms"))
-            .await;
 
-        // After scheduling: Quieta asks not to be emailed, Partita is deleted, the other one
-        // unsubscribes.
+        // After scheduling: Quieta asks not to be emailed, Partita is deleted, Disiscritta
+        // unsubscribes, Senza's address is taken off her card.
         let _: app::contacts::Dnd = app
             .ok::<SetDnd, _>(
                 &tab,
@@ -289,6 +285,15 @@ dispatch_test!(
             .await;
         with_db!(&app.db, pool => sqlx::query("DELETE FROM contacts WHERE id = $1").bind(gone).execute(pool).await.map(|r| r.rows_affected())).unwrap();
         with_db!(&app.db, pool => sqlx::query("UPDATE contacts SET email_subscription = 'unsubscribed' WHERE id = $1").bind(away).execute(pool).await.map(|r| r.rows_affected())).unwrap();
+        let senza: Contact = app
+            .ok::<GetContact, _>(&tab, json!({ "id": nowhere }))
+            .await;
+        let _: Contact = app
+            .ok::<UpdateContact, _>(
+                &tab,
+                json!({ "edit": { "id": nowhere, "version": senza.version, "changes": [[{ "Standard": "Email" }, ""]] } }),
+            )
+            .await;
 
         let report = app
             .dispatcher()
@@ -299,7 +304,7 @@ dispatch_test!(
             report,
             RunReport {
                 sent: 0,
-                failed: 4,
+                failed: 3,
                 retried: 0
             }
         );
@@ -323,10 +328,6 @@ dispatch_test!(
             reason(status(&app, to_nowhere.id).await),
             Some(BlockedBecause::NoAddress)
         );
-        assert_eq!(
-            reason(status(&app, to_texted.id).await),
-            Some(BlockedBecause::NotSetUp)
-        );
         assert!(
             store::message(&app.db, to_gone.id).await.is_err(),
             "a deleted contact takes its messages with it"
@@ -337,7 +338,26 @@ dispatch_test!(
             Some("Do Not Disturb is on for this channel.")
         );
 
-        // The composer refuses a channel under Do Not Disturb in the first place.
+        // A channel without a provider is refused when written, not "sent": so is one under
+        // Do Not Disturb, and one the contact has no address for.
+        let texted = person(&app, &tab, "Sms", None).await;
+        let refused = app
+            .call_value::<ScheduleMessage>(&tab, schedule(texted, "sms"))
+            .await;
+        assert_eq!(
+            app_error(refused).await.field_problem("channel"),
+            Some(Problem::ChannelNotSetUp)
+        );
+        let refused = app
+            .call_value::<SendMessage>(
+                &tab,
+                json!({ "contact_id": texted, "draft": email("Ciao", "Ciao!") }),
+            )
+            .await;
+        assert_eq!(
+            app_error(refused).await.field_problem("channel"),
+            Some(Problem::NoAddress)
+        );
         let refused = app
             .call_value::<SendMessage>(
                 &tab,
@@ -653,7 +673,7 @@ mail_test!(
     }
 );
 
-app_test!(
+mail_test!(
     a_member_without_access_gets_not_found_for_its_conversation,
     |app| {
         let admin = browser();
@@ -682,5 +702,158 @@ app_test!(
         assert_eq!(app_error(response).await, AppError::NotFound);
     }
         app.stop().await;
+    }
+);
+
+dispatch_test!(
+    merge_fields_are_filled_with_the_contact_s_data_of_the_moment_it_is_sent,
+    |app| {
+        let tab = browser();
+        app.set_up_admin(&tab).await;
+        let giulia = person(&app, &tab, "Giulia", Some("giulia@example.it")).await;
+        let at = now() + Duration::hours(1);
+        let scheduled: Message = app
+            .ok::<ScheduleMessage, _>(
+                &tab,
+                json!({
+                    "contact_id": giulia,
+                    "draft": email("Per {{contact.first_name}}", "Ciao {{ contact.first_name }} di {{contact.city}}{{contact.role}}.\n{{user.name}}, {{workspace.name}}"),
+                    "local": local(at, "UTC"),
+                    "zone": "UTC",
+                }),
+            )
+            .await;
+        // Written with "Giulia"; by the time it goes she is "Giulietta", from Torino.
+        let contact: Contact = app.ok::<GetContact, _>(&tab, json!({ "id": giulia })).await;
+        let _: Contact = app
+            .ok::<UpdateContact, _>(
+                &tab,
+                json!({ "edit": { "id": giulia, "version": contact.version, "changes": [
+                    [{ "Standard": "FirstName" }, "Giulietta"],
+                    [{ "Standard": "City" }, "Torino"],
+                ] } }),
+            )
+            .await;
+        assert_eq!(app.dispatcher().run_due(at).await.unwrap().sent, 1);
+        let mail = app
+            .inbox
+            .as_ref()
+            .unwrap()
+            .wait_for("giulia@example.it")
+            .await;
+        assert!(
+            mail.data.contains("Subject: Per Giulietta"),
+            "{}",
+            mail.data
+        );
+        assert!(
+            mail.data
+                .contains("Ciao Giulietta di Torino.\r\nAnna Admin, Rubrica"),
+            "an empty field (role) becomes nothing: {}",
+            mail.data
+        );
+        // The thread shows what was sent.
+        let sent = store::message(&app.db, scheduled.id).await.unwrap();
+        assert_eq!(sent.subject.as_deref(), Some("Per Giulietta"));
+        assert!(sent.body.starts_with("Ciao Giulietta di Torino."));
+    }
+);
+
+dispatch_test!(
+    an_email_can_be_unsubscribed_from_in_one_click_and_nothing_more_is_sent,
+    |app| {
+        let tab = browser();
+        app.set_up_admin(&tab).await;
+        let sara = person(&app, &tab, "Sara", Some("sara@example.it")).await;
+        let first: Message = app
+            .ok::<SendMessage, _>(
+                &tab,
+                json!({ "contact_id": sara, "draft": email("Novità", "Ecco le novità.") }),
+            )
+            .await;
+        let later = now() + Duration::hours(1);
+        let queued: Message = app
+            .ok::<ScheduleMessage, _>(
+                &tab,
+                json!({ "contact_id": sara, "draft": email("Ancora", "Altre novità."), "local": local(later, "UTC"), "zone": "UTC" }),
+            )
+            .await;
+        app.dispatcher().run_due(now()).await.unwrap();
+        let mail = app
+            .inbox
+            .as_ref()
+            .unwrap()
+            .wait_for("sara@example.it")
+            .await;
+        let key: String = with_db!(&app.db, pool => sqlx::query_scalar(
+            "SELECT message_key FROM messages WHERE id = $1",
+        )
+        .bind(first.id)
+        .fetch_one(pool)
+        .await)
+        .unwrap();
+        let link = format!("https://crm.example.it/unsubscribe/{key}");
+        assert!(
+            mail.data.contains(&format!("List-Unsubscribe: <{link}>")),
+            "{}",
+            mail.data
+        );
+        assert!(mail
+            .data
+            .contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
+        assert!(mail.data.contains(&link), "the footer links it too");
+
+        // Opening the link only asks: mail scanners follow links.
+        let page = reqwest::Client::new()
+            .get(app.url(&format!("/unsubscribe/{key}")))
+            .header("accept-language", "en")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains("Stop emails from Rubrica to s•••@example.it?"),
+            "{html}"
+        );
+        let contact: Contact = app.ok::<GetContact, _>(&tab, json!({ "id": sara })).await;
+        assert_eq!(contact.email_subscription, "subscribed");
+
+        // A mail program's one-click unsubscribe: a cross-site post, no session.
+        let done = reqwest::Client::new()
+            .post(app.url(&format!("/unsubscribe/{key}")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", "https://mail.example.com")
+            .header("sec-fetch-site", "cross-site")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(done.status(), 200);
+        let contact: Contact = app.ok::<GetContact, _>(&tab, json!({ "id": sara })).await;
+        assert_eq!(contact.email_subscription, "unsubscribed");
+        assert!(contact.dnd.email);
+        let history: app::audit::AuditPage = app
+            .ok::<app::audit::ContactHistory, _>(&tab, json!({ "contact_id": sara }))
+            .await;
+        let fields: Vec<&str> = history.entries.iter().map(|e| e.field.as_str()).collect();
+        assert!(fields.contains(&"email_subscription") && fields.contains(&"dnd:email"));
+
+        // The message still queued for her fails with the reason, and nothing more arrives.
+        app.dispatcher().run_due(later).await.unwrap();
+        let (final_status, failure) = status(&app, queued.id).await;
+        assert_eq!(final_status, MessageStatus::Failed);
+        assert_eq!(
+            failure.as_deref().and_then(BlockedBecause::from_key),
+            Some(BlockedBecause::DoNotDisturb)
+        );
+        assert_eq!(app.inbox.as_ref().unwrap().all().len(), 1);
+
+        let unknown = reqwest::Client::new()
+            .post(app.url("/unsubscribe/not-a-key"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(unknown.status(), 404);
     }
 );

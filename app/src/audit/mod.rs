@@ -25,6 +25,8 @@ pub mod what {
     pub const OWNER: &str = "owner";
     pub const FOLLOWER: &str = "follower";
     pub const VISIBILITY: &str = "visibility";
+    /// `subscribed` / `unsubscribed` (from an email's unsubscribe link).
+    pub const EMAIL_SUBSCRIPTION: &str = "email_subscription";
     /// Followed by the channel: `dnd:all`, `dnd:email`…
     pub const DND: &str = "dnd:";
 }
@@ -63,6 +65,7 @@ impl AuditEntry {
             what::OWNER => l.t("Owner", "Proprietario").to_string(),
             what::FOLLOWER => l.t("Follower", "Follower").to_string(),
             what::VISIBILITY => l.t("Visibility", "Visibilità").to_string(),
+            what::EMAIL_SUBSCRIPTION => l.t("Email subscription", "Iscrizione email").to_string(),
             other => {
                 if let Some(channel) = other.strip_prefix(what::DND) {
                     let channel =
@@ -94,6 +97,7 @@ impl AuditEntry {
                     .t("Shared with the team", "Condiviso con il team")
                     .to_string(),
             },
+            what::EMAIL_SUBSCRIPTION => crate::contacts::subscription_label(l, stored).to_string(),
             f if f.starts_with(what::DND) => match stored {
                 "on" => l.t("On", "Attivo").to_string(),
                 _ => l.t("Off", "Disattivo").to_string(),

@@ -2,7 +2,6 @@
 //! reach what. Server-only.
 
 use axum::{
-    body::Body,
     extract::{Request, State},
     http::{header, HeaderValue, StatusCode},
     middleware::Next,
@@ -298,13 +297,7 @@ pub async fn session_layer(
 
 /// A refusal in the shape server functions answer with, so the browser decodes an [`AppError`].
 fn error_response(error: AppError) -> Response {
-    let body = serde_json::to_string(&error).unwrap_or_default();
-    (
-        error.status(),
-        [(header::CONTENT_TYPE, "application/json")],
-        Body::from(body),
-    )
-        .into_response()
+    error.into_response()
 }
 
 /// Answers 403 to a state-changing request that another site's page made the browser send

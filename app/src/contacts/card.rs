@@ -676,7 +676,8 @@ pub fn ContactScreen(
             <TagsSection state=header/>
             <DndSection state=header/>
         </header>
-        <Panes card restored admin=context.admin dnd=header.dnd/>
+        <Panes card restored admin=context.admin dnd=header.dnd
+            sender=context.sender.clone() channels=context.channels.clone()/>
     }
 }
 
@@ -735,6 +736,9 @@ fn Panes(
     restored: RwSignal<bool>,
     admin: bool,
     dnd: RwSignal<super::Dnd>,
+    /// The writer and the workspace, for merge fields; the channels set up.
+    sender: crate::conversations::merge::Sender,
+    channels: Vec<crate::conversations::Channel>,
 ) -> impl IntoView {
     let l = card.l;
     let narrow = RwSignal::new(false);
@@ -827,7 +831,10 @@ fn Panes(
             </div>
             {side_pane(
                 Pane::Conversation,
-                view! { <ConversationPane contact=card.contact dnd/> }.into_any(),
+                view! {
+                    <ConversationPane contact=card.contact dnd layout=card.layout sender channels/>
+                }
+                .into_any(),
             )}
             {side_pane(Pane::History, view! { <History card/> }.into_any())}
         </div>
@@ -943,19 +950,11 @@ fn ContactMeta(card: Card) -> impl IntoView {
                     <div><dt>{l.t("Updated at", "Aggiornato il")}</dt><dd>{l.date_time(c.updated_at)}</dd></div>
                     <div>
                         <dt>{l.t("Email subscription", "Iscrizione email")}</dt>
-                        <dd>{subscription_label(l, &c.email_subscription)}</dd>
+                        <dd>{super::subscription_label(l, &c.email_subscription)}</dd>
                     </div>
                 </dl>
             }
         })
-    }
-}
-
-fn subscription_label(l: Locale, status: &str) -> &'static str {
-    match status {
-        "subscribed" => l.t("Subscribed", "Iscritto"),
-        "unsubscribed" => l.t("Unsubscribed", "Disiscritto"),
-        _ => l.t("Unknown", "Sconosciuto"),
     }
 }
 

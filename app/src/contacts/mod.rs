@@ -264,6 +264,15 @@ pub struct ContactListPage {
 
 pub const PAGE_SIZE: usize = 50;
 
+/// A contact's email subscription (`subscribed`, `unsubscribed`) as the reader reads it.
+pub fn subscription_label(l: Locale, status: &str) -> &'static str {
+    match status {
+        "subscribed" => l.t("Subscribed", "Iscritto"),
+        "unsubscribed" => l.t("Unsubscribed", "Disiscritto"),
+        _ => l.t("Unknown", "Sconosciuto"),
+    }
+}
+
 /// Every standard field of a contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(sqlx::FromRow))]
@@ -705,6 +714,10 @@ pub struct CardContext {
     pub tags: Vec<crate::tags::Tag>,
     pub me: Uuid,
     pub admin: bool,
+    /// The user and workspace as merge fields read them (`{{user.name}}`…).
+    pub sender: crate::conversations::merge::Sender,
+    /// The channels messages can go on (email with SMTP, SMS and WhatsApp with a provider).
+    pub channels: Vec<crate::conversations::Channel>,
 }
 
 #[server(input = Json)]
@@ -722,6 +735,11 @@ pub async fn load_card_context() -> AppResult<CardContext> {
         tags: tags.into_iter().map(|t| t.tag).collect(),
         me: user.id,
         admin: user.is_admin,
+        sender: crate::conversations::merge::Sender::of(&user),
+        channels: crate::conversations::Channel::ALL
+            .into_iter()
+            .filter(|c| crate::conversations::channel_set_up(*c))
+            .collect(),
     })
 }
 

@@ -712,8 +712,36 @@ macro_rules! bind_record {
 pub async fn create(db: &Db, user: &CurrentUser, new: &NewContact) -> AppResult<Uuid> {
     let mut record = ContactRecord::new(new, now());
     record.owner_id = Some(user.id);
+    insert_with_history(db, &record, &Actor::user(user)).await
+}
+
+/// A contact for a message from a number no contact has: named as the channel names the sender,
+/// else by the number; found again by it, shared with the team, created by Rubrica.
+pub async fn create_for_reply(
+    db: &Db,
+    channel: crate::conversations::Channel,
+    phone: &str,
+    name: Option<&str>,
+) -> AppResult<Uuid> {
+    let name = name
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| n.chars().take(100).collect::<String>())
+        .unwrap_or_else(|| super::standard::format_phone(phone));
+    let mut record = ContactRecord::new(
+        &NewContact::Person {
+            first_name: Some(name),
+            last_name: None,
+        },
+        now(),
+    );
+    record.phone = Some(phone.to_string());
+    record.contact_source = Some(channel.label(crate::i18n::Locale::It).to_string());
+    insert_with_history(db, &record, &Actor::system()).await
+}
+
+async fn insert_with_history(db: &Db, record: &ContactRecord, actor: &Actor) -> AppResult<Uuid> {
     let sql = insert_sql(1);
-    let actor = Actor::user(user);
     let created = [Change::new(
         what::CREATED,
         None,
@@ -721,8 +749,8 @@ pub async fn create(db: &Db, user: &CurrentUser, new: &NewContact) -> AppResult<
     )];
     with_db!(db, pool => async {
         let mut tx = pool.begin().await?;
-        bind_record!(sqlx::query(&sql), &record).execute(&mut *tx).await?;
-        record!(tx, record.id, &actor, record.created_at, &created);
+        bind_record!(sqlx::query(&sql), record).execute(&mut *tx).await?;
+        record!(tx, record.id, actor, record.created_at, &created);
         tx.commit().await
     }
     .await)?;
@@ -1036,6 +1064,46 @@ pub async fn set_dnd(
         on,
         now()
     )?;
+    Ok(())
+}
+
+/// The contact asked, from an email's unsubscribe link, to get no more email: marked
+/// unsubscribed with email Do Not Disturb on, both in its history as done by Rubrica on the
+/// contact's behalf, in one transaction.
+pub async fn unsubscribe_email(db: &Db, contact: &Contact) -> AppResult<()> {
+    let mut changes = Vec::new();
+    if contact.email_subscription != "unsubscribed" {
+        changes.push(Change::new(
+            what::EMAIL_SUBSCRIPTION,
+            Some(contact.email_subscription.clone()),
+            Some("unsubscribed".to_string()),
+        ));
+    }
+    if !contact.dnd.email {
+        changes.push(Change::new(
+            format!("{}{}", what::DND, super::DndChannel::Email.key()),
+            Some("off".to_string()),
+            Some("on".to_string()),
+        ));
+    }
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let at = now();
+    with_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "UPDATE contacts SET email_subscription = 'unsubscribed', dnd_email = TRUE, \
+             updated_at = $2 WHERE id = $1",
+        )
+        .bind(contact.id)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        record!(tx, contact.id, &Actor::system(), at, &changes);
+        tx.commit().await
+    }
+    .await)?;
     Ok(())
 }
 

@@ -7,13 +7,17 @@ use leptos::{ev, html, prelude::*, task::spawn_local};
 use uuid::Uuid;
 
 use super::{
-    cancel_scheduled, conversation, edit_scheduled, preview_schedule, schedule_message,
-    send_message, send_scheduled_now, Channel, Direction, Draft, Message, MessageStatus,
-    SchedulePreview,
+    attachments::Attachment,
+    cancel_scheduled, conversation, edit_scheduled, mark_conversation,
+    merge::Sender,
+    preview_schedule, schedule_message, send_message, send_scheduled_now,
+    tools::{self, ComposerTools, MergePreview, Slash, SlashSuggestions, ToolsState},
+    Channel, Direction, Draft, Message, MessageStatus, SchedulePreview,
 };
 use crate::{
     contacts::{time_zones::TIME_ZONES, Contact, Dnd},
     error::AppError,
+    fields::Layout,
     i18n::{use_locale, Locale},
 };
 
@@ -84,6 +88,13 @@ pub fn ConversationPane(
     /// Its Do Not Disturb, as the header keeps it.
     #[prop(into)]
     dnd: Signal<Dnd>,
+    /// The card's layout: the custom fields merge fields can name.
+    #[prop(into)]
+    layout: Signal<Layout>,
+    /// The writer and the workspace, for merge fields.
+    sender: Sender,
+    /// The channels set up (email with SMTP, SMS and WhatsApp with their provider).
+    channels: Vec<Channel>,
 ) -> impl IntoView {
     let l = use_locale();
     let contact_id = Memo::new(move |_| contact.with(|c| c.id));
@@ -138,7 +149,7 @@ pub fn ConversationPane(
         });
     });
 
-    let composer = Composer::new(contact, dnd, l);
+    let composer = Composer::new(contact, dnd, layout, sender, channels, l);
     // After a contact change, the composer shows that contact's own draft.
     Effect::new(move |_| {
         let id = contact_id.get();
@@ -154,9 +165,39 @@ pub fn ConversationPane(
                 <option value="">{l.t("All channels", "Tutti i canali")}</option>
                 {Channel::ALL.into_iter().map(|c| view! { <option value=c.as_str()>{c.label(l)}</option> }).collect_view()}
             </select>
+            {move || {
+                let (unread, replies) = messages.with(|m| (
+                    m.iter().filter(|m| !m.read).count(),
+                    m.iter().any(|m| m.direction == Direction::In),
+                ));
+                replies.then(|| {
+                    let mark = move |read: bool| {
+                        let id = contact_id.get_untracked();
+                        spawn_local(async move {
+                            match mark_conversation(id, read).await {
+                                Ok(()) => reload(),
+                                Err(e) => load_error.set(Some(e)),
+                            }
+                        });
+                    };
+                    if unread > 0 {
+                        view! {
+                            <span class="unread-count">{match l {
+                                Locale::En => format!("{unread} unread"),
+                                Locale::It => format!("{unread} da leggere"),
+                            }}</span>
+                            <button type="button" on:click=move |_| mark(true)>{l.t("Mark as read", "Segna come letto")}</button>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <button type="button" on:click=move |_| mark(false)>{l.t("Mark as unread", "Segna come da leggere")}</button>
+                        }.into_any()
+                    }
+                })
+            }}
         </div>
         <ol class="thread" aria-label=l.t("Messages", "Messaggi")>
-            <For each=move || messages.get() key=|m| (m.id, m.status, m.subject.clone(), m.body.clone(), m.send_at) let:message>
+            <For each=move || messages.get() key=|m| (m.id, m.status, m.subject.clone(), m.body.clone(), m.send_at, m.read) let:message>
                 <MessageItem message composer reload=sent/>
             </For>
         </ol>
@@ -219,6 +260,14 @@ fn MessageItem(message: Message, composer: Composer, reload: Callback<()>) -> im
             </p>
             {message.subject.clone().map(|s| view! { <p class="message-subject">{s}</p> })}
             <p class="message-body">{message.body.clone()}</p>
+            {(!message.attachments.is_empty()).then(|| view! {
+                <ul class="attachments" aria-label=l.t("Attachments", "Allegati")>
+                    {message.attachments.iter().map(|file| view! {
+                        <li class="attachment"><a href=file.href() download>{file.label(l)}</a></li>
+                    }).collect_view()}
+                </ul>
+            })}
+            {(!message.read).then(|| view! { <p class="unread">{l.t("Unread", "Da leggere")}</p> })}
             <p class=format!("message-status {}", message.status.css())>
                 {message.status.label(l)}
                 {failure.map(|f| view! { <span class="failure">{format!(" — {f}")}</span> })}
@@ -241,14 +290,26 @@ fn MessageItem(message: Message, composer: Composer, reload: Callback<()>) -> im
     }
 }
 
+/// What waits for the writer's go-ahead: merge fields are empty for this contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pending {
+    Send,
+    Schedule,
+}
+
 /// The composer's state, shared by its form, the Schedule dialog and "Edit scheduled message".
 #[derive(Clone, Copy)]
 struct Composer {
     contact: Signal<Contact>,
     dnd: Signal<Dnd>,
+    layout: Signal<Layout>,
+    sender: StoredValue<Sender>,
+    /// The channels set up.
+    channels: StoredValue<Vec<Channel>>,
     channel: RwSignal<Channel>,
     subject: RwSignal<String>,
     body: RwSignal<String>,
+    attachments: RwSignal<Vec<Attachment>>,
     /// The scheduled message being edited, if any.
     editing: RwSignal<Option<Uuid>>,
     /// The Schedule dialog's time and zone.
@@ -256,26 +317,66 @@ struct Composer {
     zone: RwSignal<String>,
     error: RwSignal<Option<AppError>>,
     pending: RwSignal<bool>,
+    /// Merge fields are empty for this contact: the writer is asked before it goes.
+    confirm: RwSignal<Option<(Pending, Vec<String>)>>,
     dialog: NodeRef<html::Dialog>,
+    tools: ToolsState,
     l: Locale,
 }
 
 impl Composer {
-    fn new(contact: Signal<Contact>, dnd: Signal<Dnd>, l: Locale) -> Composer {
-        Composer {
+    fn new(
+        contact: Signal<Contact>,
+        dnd: Signal<Dnd>,
+        layout: Signal<Layout>,
+        sender: Sender,
+        channels: Vec<Channel>,
+        l: Locale,
+    ) -> Composer {
+        let channel = RwSignal::new(Channel::Email);
+        let subject = RwSignal::new(String::new());
+        let body = RwSignal::new(String::new());
+        let attachments = RwSignal::new(Vec::new());
+        let error = RwSignal::new(None);
+        let changed = RwSignal::new(None::<Callback<()>>);
+        let tools = ToolsState {
+            contact_id: Signal::derive(move || contact.with(|c| c.id)),
+            channel,
+            subject,
+            body,
+            attachments,
+            textarea: NodeRef::new(),
+            open: RwSignal::new(None),
+            snippets: RwSignal::new(None),
+            problem: error,
+            changed: Callback::new(move |_| {
+                if let Some(changed) = changed.get_untracked() {
+                    changed.run(());
+                }
+            }),
+        };
+        let composer = Composer {
             contact,
             dnd,
-            channel: RwSignal::new(Channel::Email),
-            subject: RwSignal::new(String::new()),
-            body: RwSignal::new(String::new()),
+            layout,
+            sender: StoredValue::new(sender),
+            channels: StoredValue::new(channels),
+            channel,
+            subject,
+            body,
+            attachments,
             editing: RwSignal::new(None),
             local: RwSignal::new(String::new()),
             zone: RwSignal::new(String::new()),
-            error: RwSignal::new(None),
+            error,
             pending: RwSignal::new(false),
+            confirm: RwSignal::new(None),
             dialog: NodeRef::new(),
+            tools,
             l,
-        }
+        };
+        changed.set(Some(Callback::new(move |_| composer.store())));
+        composer
     }
 
     fn draft(self) -> Draft {
@@ -283,6 +384,7 @@ impl Composer {
             channel: self.channel.get_untracked(),
             subject: self.subject.get_untracked(),
             body: self.body.get_untracked(),
+            attachments: self.attachments.get_untracked(),
         }
     }
 
@@ -290,15 +392,23 @@ impl Composer {
         self.contact.with_untracked(|c| c.id)
     }
 
+    fn set_up(self, channel: Channel) -> bool {
+        self.channels.with_value(|c| c.contains(&channel))
+    }
+
     /// Keeps what is being written where a reload or another contact's visit can't lose it.
     fn store(self) {
+        self.confirm.set(None);
         if self.editing.get_untracked().is_some() {
             return;
         }
         let Some(storage) = storage() else { return };
         let draft = self.draft();
         let key = draft_key(self.contact_id());
-        if draft.subject.trim().is_empty() && draft.body.trim().is_empty() {
+        if draft.subject.trim().is_empty()
+            && draft.body.trim().is_empty()
+            && draft.attachments.is_empty()
+        {
             let _ = storage.remove_item(&key);
         } else if let Ok(json) = serde_json::to_string(&draft) {
             let _ = storage.set_item(&key, &json);
@@ -308,30 +418,41 @@ impl Composer {
     fn restore(self, contact: Uuid) {
         self.editing.set(None);
         self.error.set(None);
+        self.confirm.set(None);
         let draft = storage()
             .and_then(|s| s.get_item(&draft_key(contact)).ok().flatten())
             .and_then(|json| serde_json::from_slice::<Draft>(json.as_bytes()).ok());
-        let (channel, subject, body) = match draft {
-            Some(d) => (d.channel, d.subject, d.body),
-            None => (self.usual_channel(), String::new(), String::new()),
-        };
-        self.channel.set(channel);
-        self.subject.set(subject);
-        self.body.set(body);
+        let draft = draft.unwrap_or_else(|| Draft {
+            channel: self.usual_channel(),
+            subject: String::new(),
+            body: String::new(),
+            attachments: Vec::new(),
+        });
+        self.channel.set(draft.channel);
+        self.subject.set(draft.subject);
+        self.body.set(draft.body);
+        self.attachments.set(draft.attachments);
     }
 
-    /// Email if the contact has an address, else SMS.
+    /// Email if the contact has an address (and email is set up), else SMS, else WhatsApp.
     fn usual_channel(self) -> Channel {
-        if self.contact.with_untracked(|c| c.email.is_some()) {
-            Channel::Email
-        } else {
-            Channel::Sms
-        }
+        let (email, phone) = self
+            .contact
+            .with_untracked(|c| (c.email.is_some(), c.phone.is_some()));
+        [
+            (Channel::Email, email),
+            (Channel::Sms, phone),
+            (Channel::WhatsApp, phone),
+        ]
+        .into_iter()
+        .find(|(channel, address)| *address && self.set_up(*channel))
+        .map_or(Channel::Email, |(channel, _)| channel)
     }
 
     fn cleared(self) {
         self.subject.set(String::new());
         self.body.set(String::new());
+        self.attachments.set(Vec::new());
         self.editing.set(None);
         self.error.set(None);
         self.store();
@@ -343,6 +464,7 @@ impl Composer {
         self.channel.set(message.channel);
         self.subject.set(message.subject.unwrap_or_default());
         self.body.set(message.body);
+        self.attachments.set(message.attachments);
         if let (Some(local), Some(zone)) = (message.send_at_local, message.send_zone) {
             self.local.set(local);
             self.zone.set(zone);
@@ -376,17 +498,45 @@ impl Composer {
                 .map(|p| p.text(self.l))
         }
     }
+
+    /// The merge fields of the draft empty for this contact (by their menu names).
+    fn empty_fields(self) -> Vec<String> {
+        let draft = self.draft();
+        let subject = (draft.channel == Channel::Email).then_some(draft.subject.as_str());
+        self.contact.with_untracked(|c| {
+            self.layout.with_untracked(|layout| {
+                self.sender
+                    .with_value(|s| tools::preview(c, layout, s, subject, &draft.body, self.l).2)
+            })
+        })
+    }
+
+    /// Checks the draft before `action`: problems are shown, and empty merge fields asked about
+    /// (unless `anyway`). Answers whether to go on.
+    fn ready(self, action: Pending, anyway: bool) -> bool {
+        if let Err(e) = self.draft().check() {
+            self.error.set(Some(e));
+            return false;
+        }
+        self.error.set(None);
+        let empty = self.empty_fields();
+        if !anyway && !empty.is_empty() {
+            self.confirm.set(Some((action, empty)));
+            return false;
+        }
+        self.confirm.set(None);
+        true
+    }
 }
 
 #[component]
 fn ComposerForm(composer: Composer, sent: Callback<()>) -> impl IntoView {
     let l = composer.l;
     let c = composer;
+    let t = c.tools;
     let blocked = move |channel: Channel| c.dnd.with(|d| d.blocks(channel.dnd()));
-    let send = move |ev: ev::SubmitEvent| {
-        ev.prevent_default();
-        if let Err(e) = c.draft().check() {
-            c.error.set(Some(e));
+    let send_now = move |anyway: bool| {
+        if !c.ready(Pending::Send, anyway) {
             return;
         }
         c.pending.set(true);
@@ -403,19 +553,28 @@ fn ComposerForm(composer: Composer, sent: Callback<()>) -> impl IntoView {
             }
         });
     };
-    let schedule = move |_| {
-        if let Err(e) = c.draft().check() {
-            c.error.set(Some(e));
-            return;
+    let schedule = move |anyway: bool| {
+        if c.ready(Pending::Schedule, anyway) {
+            c.open_schedule();
         }
-        c.error.set(None);
-        c.open_schedule();
+    };
+    let send = move |ev: ev::SubmitEvent| {
+        ev.prevent_default();
+        send_now(false);
     };
     let general = move || {
         c.error.with(|e| match e {
             Some(AppError::Invalid(list))
                 if list.iter().all(|f| {
-                    ["subject", "body", "channel", "send_at", "zone"].contains(&f.field.as_str())
+                    [
+                        "subject",
+                        "body",
+                        "channel",
+                        "send_at",
+                        "zone",
+                        "attachments",
+                    ]
+                    .contains(&f.field.as_str())
                 }) =>
             {
                 None
@@ -427,6 +586,61 @@ fn ComposerForm(composer: Composer, sent: Callback<()>) -> impl IntoView {
     let subject_error = c.problem("subject");
     let body_error = c.problem("body");
     let channel_error = c.problem("channel");
+    let files_error = c.problem("attachments");
+    // A `/name` typed in the message offers the snippets of that name.
+    let slash = RwSignal::new(None::<Slash>);
+    let selected = RwSignal::new(0usize);
+    let on_body_input = move |ev: ev::Event| {
+        c.body.set(event_target_value(&ev));
+        c.store();
+        let caret = t
+            .textarea
+            .get_untracked()
+            .and_then(|a| a.selection_start().ok().flatten());
+        let found = caret.and_then(|caret| c.body.with_untracked(|b| tools::slash_at(b, caret)));
+        if found.is_some() {
+            t.load_snippets();
+        }
+        if found.as_ref().map(|s| &s.query) != slash.get_untracked().as_ref().map(|s| &s.query) {
+            selected.set(0);
+        }
+        slash.set(found);
+    };
+    let on_body_key = move |ev: ev::KeyboardEvent| {
+        let Some(open) = slash.get_untracked() else {
+            return;
+        };
+        let count = t.snippets.with_untracked(|list| {
+            list.as_ref().map_or(0, |l| {
+                l.iter().filter(|s| s.matches(&open.query)).take(6).count()
+            })
+        });
+        if count == 0 {
+            return;
+        }
+        match ev.key().as_str() {
+            "ArrowDown" => {
+                ev.prevent_default();
+                selected.update(|i| *i = (*i + 1) % count);
+            }
+            "ArrowUp" => {
+                ev.prevent_default();
+                selected.update(|i| *i = (*i + count - 1) % count);
+            }
+            "Enter" | "Tab" => {
+                if let Some(snippet) = tools::slash_choice(t, &open, selected.get_untracked()) {
+                    ev.prevent_default();
+                    slash.set(None);
+                    t.use_snippet(&snippet, Some((open.start, open.end)));
+                }
+            }
+            "Escape" => {
+                ev.prevent_default();
+                slash.set(None);
+            }
+            _ => {}
+        }
+    };
     view! {
         <form class="composer" on:submit=send>
             {move || c.editing.get().map(|_| view! {
@@ -442,8 +656,12 @@ fn ComposerForm(composer: Composer, sent: Callback<()>) -> impl IntoView {
                     <label>
                         <input type="radio" name="channel" value=channel.as_str()
                             prop:checked=move || c.channel.get() == channel
+                            disabled=!c.set_up(channel)
                             on:change=move |_| { c.channel.set(channel); c.error.set(None); c.store(); }/>
                         {channel.label(l)}
+                        {(!c.set_up(channel)).then(|| view! {
+                            <span class="dnd-note">{l.t(" (not set up)", " (non configurato)")}</span>
+                        })}
                         {move || blocked(channel).then(|| view! {
                             <span class="dnd-note">{l.t(" (do not disturb)", " (non disturbare)")}</span>
                         })}
@@ -459,17 +677,45 @@ fn ComposerForm(composer: Composer, sent: Callback<()>) -> impl IntoView {
                     aria-describedby="composer-subject-error"/>
                 <p class="field-error" id="composer-subject-error">{subject_error}</p>
             </div>
+            <ComposerTools tools=t layout=c.layout/>
+            <p class="field-error" id="composer-files-error" role="alert">{files_error}</p>
             <div class="field">
                 <label for="composer-body">{l.t("Message", "Messaggio")}</label>
-                <textarea id="composer-body" rows="4" prop:value=move || c.body.get()
-                    on:input=move |ev| { c.body.set(event_target_value(&ev)); c.store(); }
+                <textarea id="composer-body" rows="4" node_ref=t.textarea prop:value=move || c.body.get()
+                    on:input=on_body_input
+                    on:keydown=on_body_key
+                    on:blur=move |_| slash.set(None)
                     aria-invalid=move || body_error().map(|_| "true")
-                    aria-describedby="composer-body-error"></textarea>
+                    aria-describedby="composer-body-error composer-body-hint"></textarea>
+                <p class="note" id="composer-body-hint">{l.t(
+                    "Type / and a name to insert a snippet.",
+                    "Scrivi / e un nome per inserire un modello.",
+                )}</p>
+                <SlashSuggestions tools=t slash selected/>
                 <p class="field-error" id="composer-body-error">{body_error}</p>
             </div>
+            <MergePreview contact=c.contact layout=c.layout sender=c.sender.get_value() tools=t/>
             {move || general().map(|m| view! { <p class="alert" role="alert">{m}</p> })}
+            {move || c.confirm.get().map(|(action, empty)| view! {
+                <div class="confirm" role="alertdialog" aria-label=l.t("Empty fields", "Campi vuoti")>
+                    <p>{match l {
+                        Locale::En => format!("These fields are empty for this contact and will be left out: {}.", empty.join(", ")),
+                        Locale::It => format!("Questi campi sono vuoti per questo contatto e verranno omessi: {}.", empty.join(", ")),
+                    }}</p>
+                    <button type="button" on:click=move |_| c.confirm.set(None)>{l.t("Keep editing", "Continua a scrivere")}</button>
+                    <button type="button" class="primary" on:click=move |_| match action {
+                        Pending::Send => send_now(true),
+                        Pending::Schedule => schedule(true),
+                    }>
+                        {match action {
+                            Pending::Send => l.t("Send anyway", "Invia comunque"),
+                            Pending::Schedule => l.t("Schedule anyway", "Programma comunque"),
+                        }}
+                    </button>
+                </div>
+            })}
             <div class="actions">
-                <button type="button" on:click=schedule>{l.t("Schedule", "Programma")}</button>
+                <button type="button" on:click=move |_| schedule(false)>{l.t("Schedule", "Programma")}</button>
                 <button type="submit" class="primary"
                     disabled=move || c.pending.get() || c.editing.get().is_some()>
                     {l.t("Send", "Invia")}
@@ -520,7 +766,7 @@ fn ScheduleDialog(composer: Composer, sent: Callback<()>) -> impl IntoView {
                     sent.run(());
                 }
                 Err(e) => {
-                    let about_the_draft = ["subject", "body", "channel"]
+                    let about_the_draft = ["subject", "body", "channel", "attachments"]
                         .iter()
                         .any(|f| e.field_problem(f).is_some());
                     c.error.set(Some(e));

@@ -12,10 +12,18 @@
 use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::{
+    header::{ContentType, HeaderName, HeaderValue},
+    Mailbox, MultiPart, SinglePart,
+};
 use tokio::sync::{watch, Notify};
 
+use futures::StreamExt;
+
 use super::{
+    attachments::Attachment,
+    merge::{self, MergeValues, Sender},
+    providers::{Providers, Text, TextProvider},
     store::{self, Claimed, Outcome},
     BlockedBecause, Channel,
 };
@@ -33,6 +41,17 @@ const MAX_SLEEP: Duration = Duration::from_secs(30);
 
 /// Messages claimed at a time.
 const BATCH: i64 = 50;
+
+/// Messages of a batch sent at the same time: as many as lettre's pool keeps connections open
+/// to the SMTP server (10), so none waits for a connection while holding its claim.
+const AT_ONCE: usize = 10;
+
+/// A message that can't go, for Rubrica's own reason.
+fn failed(reason: BlockedBecause) -> Outcome {
+    Outcome::Failed {
+        reason: reason.key().to_string(),
+    }
+}
 
 /// The pause before the `attempts`-th retry: 30 s, 1 min, 2 min… at most 15 min.
 pub fn backoff(attempts: i32) -> chrono::Duration {
@@ -62,15 +81,32 @@ pub struct RunReport {
 pub struct Dispatcher {
     db: Db,
     mail: MailSettings,
+    providers: Providers,
     wake: Wake,
 }
 
+/// A message's words as they go: merge fields filled with the contact's data of the moment it is
+/// sent (not of when it was written), and who wrote it.
+struct Rendered {
+    subject: String,
+    body: String,
+    /// The writer's name and email (the email's Reply-To).
+    author: Option<(String, String)>,
+    locale: crate::i18n::Locale,
+}
+
 impl Dispatcher {
-    pub fn new(db: Db, mail: MailSettings, wake: Wake) -> Dispatcher {
-        Dispatcher { db, mail, wake }
+    pub fn new(db: Db, mail: MailSettings, providers: Providers, wake: Wake) -> Dispatcher {
+        Dispatcher {
+            db,
+            mail,
+            providers,
+            wake,
+        }
     }
 
-    /// Sends everything due at `now`, batch after batch, and says what became of it.
+    /// Sends everything due at `now`, batch after batch, and says what became of it. The
+    /// messages of a batch are sent several at a time (each on its own pooled connection).
     pub async fn run_due(&self, now: DateTime<Utc>) -> AppResult<RunReport> {
         let mut report = RunReport::default();
         loop {
@@ -78,8 +114,14 @@ impl Dispatcher {
             if claimed.is_empty() {
                 return Ok(report);
             }
-            for message in claimed {
-                let outcome = self.attempt(&message, now).await;
+            let mut done = futures::stream::iter(claimed)
+                .map(|message| async move {
+                    let outcome = self.attempt(&message, now).await;
+                    let kept = store::finish(&self.db, &message, &outcome, crate::db::now()).await;
+                    (message, outcome, kept)
+                })
+                .buffer_unordered(AT_ONCE);
+            while let Some((message, outcome, kept)) = done.next().await {
                 match &outcome {
                     Outcome::Sent { .. } => report.sent += 1,
                     Outcome::Failed { reason } => {
@@ -91,7 +133,7 @@ impl Dispatcher {
                         report.retried += 1
                     }
                 }
-                if !store::finish(&self.db, &message, &outcome, crate::db::now()).await? {
+                if !kept? {
                     tracing::warn!(id = %message.id, "the claim had expired; another dispatcher took over");
                 }
             }
@@ -100,9 +142,6 @@ impl Dispatcher {
 
     /// One try at sending a claimed message.
     async fn attempt(&self, message: &Claimed, now: DateTime<Utc>) -> Outcome {
-        let failed = |reason: BlockedBecause| Outcome::Failed {
-            reason: reason.key().to_string(),
-        };
         let contact = match crate::contacts::store::get(&self.db, message.contact_id).await {
             Ok(Some(contact)) => contact,
             Ok(None) => return failed(BlockedBecause::ContactDeleted),
@@ -113,8 +152,14 @@ impl Dispatcher {
         }
         match message.channel {
             Channel::Email => self.email(message, &contact, now).await,
-            // SMS and WhatsApp need a provider, and none is set up.
-            Channel::Sms | Channel::WhatsApp => failed(BlockedBecause::NotSetUp),
+            Channel::Sms => match &self.providers.sms {
+                Some(provider) => self.text(provider, message, &contact, now).await,
+                None => failed(BlockedBecause::NotSetUp),
+            },
+            Channel::WhatsApp => match &self.providers.whatsapp {
+                Some(provider) => self.text(provider, message, &contact, now).await,
+                None => failed(BlockedBecause::NotSetUp),
+            },
         }
     }
 
@@ -130,10 +175,25 @@ impl Dispatcher {
         }
     }
 
-    async fn email(&self, message: &Claimed, contact: &Contact, now: DateTime<Utc>) -> Outcome {
-        let failed = |reason: BlockedBecause| Outcome::Failed {
-            reason: reason.key().to_string(),
+    async fn render(&self, message: &Claimed, contact: &Contact) -> AppResult<Rendered> {
+        let (author, layout) =
+            tokio::try_join!(self.author(message), crate::fields::store::layout(&self.db))?;
+        let locale = author.as_ref().and_then(|a| a.2).unwrap_or_default();
+        let sender = match &author {
+            Some((name, email, _)) => Sender::new(name, email, &self.mail),
+            None => Sender::new("", "", &self.mail),
         };
+        let values = MergeValues::new(contact, &layout, &sender, locale);
+        let subject = message.subject.as_deref().unwrap_or_default();
+        Ok(Rendered {
+            subject: merge::render(subject, &values, &layout).text,
+            body: merge::render(&message.body, &values, &layout).text,
+            author: author.map(|(name, email, _)| (name, email)),
+            locale,
+        })
+    }
+
+    async fn email(&self, message: &Claimed, contact: &Contact, now: DateTime<Utc>) -> Outcome {
         if contact.email_subscription == "unsubscribed" {
             return failed(BlockedBecause::Unsubscribed);
         }
@@ -143,14 +203,29 @@ impl Dispatcher {
         let Some(mailer) = &self.mail.mailer else {
             return failed(BlockedBecause::NotSetUp);
         };
-        let reply_to = match message.author_id {
-            Some(author) => crate::team::store::contact_details(&self.db, author)
-                .await
-                .ok()
-                .map(|(name, email, _)| (name, email)),
-            None => None,
+        let words = match self.render(message, contact).await {
+            Ok(words) => words,
+            Err(e) => return self.transient(message, now, format!("database: {e}")),
         };
-        let email = match build_email(mailer.from(), message, contact, address, reply_to) {
+        let files = match self.files(message).await {
+            Ok(files) => files,
+            Err(e) => return self.transient(message, now, format!("database: {e}")),
+        };
+        let unsubscribe = self
+            .mail
+            .link(&super::unsubscribe::path(&message.message_key));
+        let email = Outgoing {
+            from: mailer.from(),
+            to: (&contact.display_name, address),
+            reply_to: words.author.clone(),
+            message_id: &message.message_key,
+            subject: &words.subject,
+            body: &words.body,
+            unsubscribe: &unsubscribe,
+            locale: words.locale,
+            files,
+        };
+        let email = match email.build() {
             Ok(email) => email,
             Err(e) => {
                 return Outcome::Failed {
@@ -159,9 +234,72 @@ impl Dispatcher {
             }
         };
         match mailer.send_email(email).await {
-            Ok(()) => Outcome::Sent { provider_id: None },
+            Ok(()) => Outcome::Sent {
+                provider_id: None,
+                sent: Some((Some(words.subject), words.body)),
+            },
             Err(e) if e.permanent => Outcome::Failed { reason: e.reason },
             Err(e) => self.transient(message, now, e.reason),
+        }
+    }
+
+    /// An SMS or a WhatsApp message, through its provider.
+    async fn text(
+        &self,
+        provider: &impl TextProvider,
+        message: &Claimed,
+        contact: &Contact,
+        now: DateTime<Utc>,
+    ) -> Outcome {
+        let Some(phone) = contact.phone.as_deref() else {
+            return failed(BlockedBecause::NoAddress);
+        };
+        let words = match self.render(message, contact).await {
+            Ok(words) => words,
+            Err(e) => return self.transient(message, now, format!("database: {e}")),
+        };
+        let text = Text {
+            to: phone,
+            body: &words.body,
+            key: &message.message_key,
+            status_url: self
+                .mail
+                .link(&super::webhooks::twilio_status_path(&message.message_key)),
+        };
+        match provider.send(self.providers.http(), &text).await {
+            Ok(id) => Outcome::Sent {
+                provider_id: Some(id),
+                sent: Some((None, words.body)),
+            },
+            Err(refusal) if refusal.permanent => Outcome::Failed {
+                reason: refusal.reason,
+            },
+            Err(refusal) => self.transient(message, now, refusal.reason),
+        }
+    }
+
+    /// The message's files with their bytes.
+    async fn files(&self, message: &Claimed) -> AppResult<Vec<(Attachment, Vec<u8>)>> {
+        let mut files = Vec::new();
+        for file in super::attachments::store::of_message(&self.db, message.id).await? {
+            let data = super::attachments::store::data(&self.db, file.id).await?;
+            files.push((file, data));
+        }
+        Ok(files)
+    }
+
+    /// The writer's name, email and language, if the message has a writer still known.
+    async fn author(
+        &self,
+        message: &Claimed,
+    ) -> AppResult<Option<(String, String, Option<crate::i18n::Locale>)>> {
+        match message.author_id {
+            Some(author) => match crate::team::store::contact_details(&self.db, author).await {
+                Ok(details) => Ok(Some(details)),
+                Err(crate::error::AppError::NotFound) => Ok(None),
+                Err(e) => Err(e),
+            },
+            None => Ok(None),
         }
     }
 
@@ -190,44 +328,80 @@ impl Dispatcher {
     }
 }
 
-/// The email for a claimed message: text and HTML, from the workspace's sender, replies to the
-/// person who wrote it, with a Message-ID that stays the same however often it is sent.
-fn build_email(
-    from: &Mailbox,
-    message: &Claimed,
-    contact: &Contact,
-    address: &str,
+/// An email to a contact, ready to build.
+struct Outgoing<'a> {
+    from: &'a Mailbox,
+    to: (&'a str, &'a str),
     reply_to: Option<(String, String)>,
-) -> anyhow::Result<lettre::Message> {
-    let domain = from.email.domain().to_string();
-    let to = Mailbox::new(Some(contact.display_name.clone()), address.parse()?);
-    let mut builder = lettre::Message::builder()
-        .from(from.clone())
-        .to(to)
-        .message_id(Some(format!("<{}@{domain}>", message.message_key)))
-        .subject(message.subject.clone().unwrap_or_default());
-    if let Some((name, email)) = reply_to {
-        if let Ok(address) = email.parse() {
-            builder = builder.reply_to(Mailbox::new(Some(name), address));
+    /// The message's key: its Message-ID stays the same however often it is sent.
+    message_id: &'a str,
+    subject: &'a str,
+    body: &'a str,
+    /// The contact's unsubscribe page (and its one-click address, RFC 8058).
+    unsubscribe: &'a str,
+    locale: crate::i18n::Locale,
+    files: Vec<(Attachment, Vec<u8>)>,
+}
+
+impl Outgoing<'_> {
+    /// Text and HTML, from the workspace's sender, replying to the person who wrote it.
+    fn build(self) -> anyhow::Result<lettre::Message> {
+        let domain = self.from.email.domain().to_string();
+        let to = Mailbox::new(Some(self.to.0.to_string()), self.to.1.parse()?);
+        let mut builder = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .message_id(Some(format!("<{}@{domain}>", self.message_id)))
+            .subject(self.subject)
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{}>", self.unsubscribe),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_string(),
+            ));
+        if let Some((name, email)) = self.reply_to {
+            if let Ok(address) = email.parse() {
+                builder = builder.reply_to(Mailbox::new(Some(name), address));
+            }
         }
-    }
-    let html = format!(
-        "<!DOCTYPE html><html><body style=\"font-family:sans-serif;line-height:1.5\">{}</body></html>",
-        crate::mail::escape(&message.body).replace('\n', "<br>")
-    );
-    Ok(builder.multipart(
-        MultiPart::alternative()
+        let l = self.locale;
+        let footer = l.t(
+            "Don't want these emails? Unsubscribe",
+            "Non vuoi più ricevere queste email? Disiscriviti",
+        );
+        let text = format!("{}\n\n--\n{footer}: {}\n", self.body, self.unsubscribe);
+        let html = format!(
+            "<!DOCTYPE html><html><body style=\"font-family:sans-serif;line-height:1.5\">{}\
+             <p style=\"margin-top:2em;font-size:small;color:#4f5b6b\"><a href=\"{}\">{}</a></p></body></html>",
+            crate::mail::escape(self.body).replace('\n', "<br>"),
+            crate::mail::escape(self.unsubscribe),
+            crate::mail::escape(footer),
+        );
+        let words = MultiPart::alternative()
             .singlepart(
                 SinglePart::builder()
                     .header(ContentType::TEXT_PLAIN)
-                    .body(message.body.clone()),
+                    .body(text),
             )
             .singlepart(
                 SinglePart::builder()
                     .header(ContentType::TEXT_HTML)
                     .body(html),
-            ),
-    )?)
+            );
+        if self.files.is_empty() {
+            return Ok(builder.multipart(words)?);
+        }
+        let mut mixed = MultiPart::mixed().multipart(words);
+        for (file, data) in self.files {
+            let content_type = ContentType::parse(&file.content_type)?;
+            mixed = mixed.singlepart(
+                lettre::message::Attachment::new(file.file_name).body(data, content_type),
+            );
+        }
+        Ok(builder.multipart(mixed)?)
+    }
 }
 
 #[cfg(test)]

@@ -6,13 +6,22 @@
 //! when sent: the contact's data, DND and subscription are read at that moment, so what was true
 //! when it was scheduled can't send it against the contact's wishes later.
 
+pub mod attachments;
 mod components;
 #[cfg(feature = "ssr")]
 pub mod dispatcher;
+pub mod merge;
+#[cfg(feature = "ssr")]
+pub mod providers;
 #[cfg(feature = "ssr")]
 pub mod schedule;
 #[cfg(feature = "ssr")]
 pub mod store;
+mod tools;
+#[cfg(feature = "ssr")]
+pub mod unsubscribe;
+#[cfg(feature = "ssr")]
+pub mod webhooks;
 
 pub use components::ConversationPane;
 
@@ -23,9 +32,45 @@ use uuid::Uuid;
 
 use crate::{
     contacts::DndChannel,
-    error::{AppError, AppResult, FieldError, Problem},
+    error::{one_line, text_problem, AppError, AppResult, FieldError, Problem},
     i18n::Locale,
 };
+
+/// The files attached to messages: uploaded with a draft, downloaded from the thread. Behind the
+/// session like the pages (each handler checks the contact may be seen).
+#[cfg(feature = "ssr")]
+pub fn signed_in_routes() -> axum::Router<crate::state::AppState> {
+    use axum::{
+        extract::DefaultBodyLimit,
+        routing::{get, post},
+    };
+    axum::Router::new()
+        .route(
+            "/attachments",
+            // A little over the limit, so a file just too large hears why from `check_file`.
+            post(attachments::store::upload)
+                .layer(DefaultBodyLimit::max(attachments::MAX_BYTES + 64 * 1024)),
+        )
+        .route("/attachments/{id}", get(attachments::store::download))
+}
+
+/// The addresses contacts and providers reach without a session: the unsubscribe page (and the
+/// one-click unsubscribe mail programs post to it), and the SMS and WhatsApp providers' webhooks.
+#[cfg(feature = "ssr")]
+pub fn public_routes() -> axum::Router<crate::state::AppState> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route(
+            "/unsubscribe/{key}",
+            get(unsubscribe::show).post(unsubscribe::confirm),
+        )
+        .route("/webhooks/twilio/status", post(webhooks::twilio_status))
+        .route("/webhooks/twilio/inbound", post(webhooks::twilio_inbound))
+        .route(
+            "/webhooks/whatsapp",
+            get(webhooks::whatsapp_verify).post(webhooks::whatsapp_notification),
+        )
+}
 
 /// How a message travels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -225,6 +270,8 @@ pub struct Message {
     pub sent_at: Option<DateTime<Utc>>,
     pub read: bool,
     pub created_at: DateTime<Utc>,
+    /// Files sent with it (email).
+    pub attachments: Vec<attachments::Attachment>,
 }
 
 impl Message {
@@ -249,32 +296,36 @@ pub struct Draft {
     pub channel: Channel,
     pub subject: String,
     pub body: String,
+    /// Files uploaded for this draft (email only).
+    #[serde(default)]
+    pub attachments: Vec<attachments::Attachment>,
 }
 
 impl Draft {
     /// The draft tidied for sending, or every problem with it at once.
     pub fn check(&self) -> AppResult<Draft> {
         let mut errors = Vec::new();
-        let subject = self
-            .subject
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let subject = one_line(&self.subject);
         let body = self.body.trim().to_string();
         if self.channel == Channel::Email {
-            if subject.is_empty() {
-                errors.push(FieldError::new("subject", Problem::SubjectMissing));
-            } else if subject.chars().count() > 300 {
-                errors.push(FieldError::new("subject", Problem::TooLong { max: 300 }));
+            if let Some(p) = text_problem(&subject, Some(Problem::SubjectMissing), 300) {
+                errors.push(FieldError::new("subject", p));
             }
         }
-        if body.is_empty() {
-            errors.push(FieldError::new("body", Problem::MessageEmpty));
-        } else if body.chars().count() > self.channel.max_chars() {
+        let max = self.channel.max_chars();
+        if let Some(p) = text_problem(&body, Some(Problem::MessageEmpty), max) {
+            errors.push(FieldError::new("body", p));
+        }
+        if !self.attachments.is_empty() && self.channel != Channel::Email {
             errors.push(FieldError::new(
-                "body",
-                Problem::TooLong {
-                    max: self.channel.max_chars(),
+                "attachments",
+                Problem::AttachmentsEmailOnly,
+            ));
+        } else if self.attachments.len() > attachments::MAX_FILES {
+            errors.push(FieldError::new(
+                "attachments",
+                Problem::TooManyFiles {
+                    max: attachments::MAX_FILES as u64,
                 },
             ));
         }
@@ -289,6 +340,7 @@ impl Draft {
                 String::new()
             },
             body,
+            attachments: self.attachments.clone(),
         })
     }
 }
@@ -377,7 +429,16 @@ pub async fn edit_scheduled(
     let (_, contact) = writable(message_contact).await?;
     let draft = checked(&contact, &draft)?;
     let at = schedule::instant(&local, &zone, crate::db::now())?;
-    store::edit_waiting(&state.db, &viewer.user, id, &draft, at.utc, &zone).await?;
+    store::edit_waiting(
+        &state.db,
+        &viewer.user,
+        id,
+        message_contact,
+        &draft,
+        at.utc,
+        &zone,
+    )
+    .await?;
     state.dispatcher.wake();
     store::message(&state.db, id).await
 }
@@ -433,14 +494,36 @@ async fn scheduled_message(id: Uuid) -> AppResult<(crate::contacts::store::Viewe
     Ok((viewer, contact_id))
 }
 
-/// The draft checked, and refused if the contact asked not to be disturbed on its channel.
+/// The draft checked, and refused if the contact asked not to be disturbed on its channel, has
+/// no address for it, or the channel has no provider.
 #[cfg(feature = "ssr")]
 fn checked(contact: &crate::contacts::Contact, draft: &Draft) -> AppResult<Draft> {
     let draft = draft.check()?;
     if contact.dnd.blocks(draft.channel.dnd()) {
         return Err(AppError::invalid("channel", Problem::DoNotDisturb));
     }
+    if !channel_set_up(draft.channel) {
+        return Err(AppError::invalid("channel", Problem::ChannelNotSetUp));
+    }
+    let address = match draft.channel {
+        Channel::Email => contact.email.is_some(),
+        Channel::Sms | Channel::WhatsApp => contact.phone.is_some(),
+    };
+    if !address {
+        return Err(AppError::invalid("channel", Problem::NoAddress));
+    }
     Ok(draft)
+}
+
+/// Whether messages on `channel` can go: email needs SMTP, SMS and WhatsApp their provider.
+#[cfg(feature = "ssr")]
+pub fn channel_set_up(channel: Channel) -> bool {
+    let state = crate::state::app_state();
+    match channel {
+        Channel::Email => state.mail.mailer.is_some(),
+        Channel::Sms => state.providers.sms.is_some(),
+        Channel::WhatsApp => state.providers.whatsapp.is_some(),
+    }
 }
 
 #[cfg(test)]
@@ -453,6 +536,7 @@ mod tests {
             channel,
             subject: subject.into(),
             body: body.into(),
+            attachments: vec![],
         };
         let err = draft(Channel::Email, "  ", " ").check().unwrap_err();
         assert_eq!(err.field_problem("subject"), Some(Problem::SubjectMissing));

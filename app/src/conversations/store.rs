@@ -32,13 +32,15 @@ struct Row {
     send_at: Option<DateTime<Utc>>,
     send_zone: Option<String>,
     sent_at: Option<DateTime<Utc>>,
+    delivered_at: Option<DateTime<Utc>>,
+    delivery_failure: Option<String>,
     read_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
 }
 
 const SELECT: &str = "SELECT m.id, m.channel, m.direction, u.name AS author_name, m.subject, \
     m.body, m.status, m.scheduled, m.attempts, m.failure, m.send_at, m.send_zone, m.sent_at, \
-    m.read_at, m.created_at FROM messages m LEFT JOIN users u ON u.id = m.author_id";
+    m.delivered_at, m.delivery_failure, m.read_at, m.created_at FROM messages m LEFT JOIN users u ON u.id = m.author_id";
 
 impl Row {
     fn into_message(self) -> Message {
@@ -47,6 +49,9 @@ impl Row {
             // still on its way.
             "pending" if self.scheduled && self.attempts == 0 => MessageStatus::Scheduled,
             "pending" | "sending" => MessageStatus::Sending,
+            // What the provider reported after taking it.
+            "sent" if self.delivery_failure.is_some() => MessageStatus::Failed,
+            "sent" if self.delivered_at.is_some() => MessageStatus::Delivered,
             "sent" => MessageStatus::Sent,
             "delivered" => MessageStatus::Delivered,
             "failed" => MessageStatus::Failed,
@@ -65,7 +70,10 @@ impl Row {
             subject: self.subject,
             body: self.body,
             status,
-            failure: self.failure,
+            failure: match status {
+                MessageStatus::Failed => self.delivery_failure.or(self.failure),
+                _ => self.failure,
+            },
             send_at_local: match (self.send_at, self.send_zone.as_deref()) {
                 (Some(at), Some(zone)) => zone
                     .parse::<chrono_tz::Tz>()
@@ -78,6 +86,7 @@ impl Row {
             sent_at: self.sent_at,
             read: self.read_at.is_some() || self.direction == "out",
             created_at: self.created_at,
+            attachments: Vec::new(),
         }
     }
 }
@@ -99,6 +108,11 @@ pub async fn thread(
         .await)?;
     let mut messages: Vec<Message> = rows.into_iter().map(Row::into_message).collect();
     messages.reverse();
+    for (message_id, file) in super::attachments::store::of_contact(db, contact_id).await? {
+        if let Some(m) = messages.iter_mut().find(|m| m.id == message_id) {
+            m.attachments.push(file);
+        }
+    }
     Ok(messages)
 }
 
@@ -108,7 +122,9 @@ pub async fn message(db: &Db, id: Uuid) -> AppResult<Message> {
         .bind(id)
         .fetch_optional(pool)
         .await)?;
-    row.map(Row::into_message).ok_or(AppError::NotFound)
+    let mut message = row.map(Row::into_message).ok_or(AppError::NotFound)?;
+    message.attachments = super::attachments::store::of_message(db, id).await?;
+    Ok(message)
 }
 
 /// The contact a message belongs to.
@@ -120,7 +136,9 @@ pub async fn contact_of(db: &Db, id: Uuid) -> AppResult<Option<Uuid>> {
     Ok(row.map(|(id,)| id))
 }
 
-/// Queues a message to go at `at`: now, or (with the zone it was picked in) scheduled.
+/// Queues a message to go at `at`: now, or (with the zone it was picked in) scheduled. Its files
+/// (the draft's, uploaded by `author` for this contact) go with it in the same transaction, so the
+/// dispatcher never sees the message without them.
 pub async fn queue(
     db: &Db,
     author: &CurrentUser,
@@ -132,27 +150,54 @@ pub async fn queue(
     let id = new_id();
     let now = crate::db::now();
     let subject = (draft.channel == Channel::Email).then_some(draft.subject.as_str());
-    with_db!(db, pool => sqlx::query(
-        "INSERT INTO messages (id, contact_id, channel, direction, author_id, subject, body, status, \
-         scheduled, send_at, send_zone, next_attempt_at, message_key, created_at, updated_at) \
-         VALUES ($1, $2, $3, 'out', $4, $5, $6, 'pending', $7, $8, $9, $8, $10, $11, $11)",
-    )
-    .bind(id)
-    .bind(contact_id)
-    .bind(draft.channel.as_str())
-    .bind(author.id)
-    .bind(subject)
-    .bind(&draft.body)
-    .bind(zone.is_some())
-    .bind(at)
-    .bind(zone)
-    .bind(uuid::Uuid::new_v4().simple().to_string())
-    .bind(now)
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
+    let attached = with_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO messages (id, contact_id, channel, direction, author_id, subject, body, \
+             status, scheduled, send_at, send_zone, next_attempt_at, message_key, created_at, \
+             updated_at) \
+             VALUES ($1, $2, $3, 'out', $4, $5, $6, 'pending', $7, $8, $9, $8, $10, $11, $11)",
+        )
+        .bind(id)
+        .bind(contact_id)
+        .bind(draft.channel.as_str())
+        .bind(author.id)
+        .bind(subject)
+        .bind(&draft.body)
+        .bind(zone.is_some())
+        .bind(at)
+        .bind(zone)
+        .bind(uuid::Uuid::new_v4().simple().to_string())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for file in &draft.attachments {
+            let changed = sqlx::query(ATTACH)
+                .bind(id)
+                .bind(file.id)
+                .bind(contact_id)
+                .bind(author.id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if changed == 0 {
+                return Ok(false);
+            }
+        }
+        tx.commit().await?;
+        Ok::<bool, sqlx::Error>(true)
+    }
+    .await)?;
+    if !attached {
+        return Err(AppError::invalid("attachments", Problem::FileGone));
+    }
     Ok(id)
 }
+
+/// Gives a draft's file (uploaded by the writer for this contact, not yet sent) to a message:
+/// `$1` the message, `$2` the file, `$3` the contact, `$4` the writer.
+const ATTACH: &str = "UPDATE attachments SET message_id = $1 WHERE id = $2 AND contact_id = $3 \
+    AND uploaded_by = $4 AND (message_id IS NULL OR message_id = $1)";
 
 /// Refused for a message no longer waiting (claimed for sending, sent, cancelled).
 fn too_late(changed: u64) -> AppResult<()> {
@@ -163,33 +208,78 @@ fn too_late(changed: u64) -> AppResult<()> {
     }
 }
 
-/// Changes a waiting message's text and time.
+/// Changes a waiting message's text, files and time. Files taken off it go back to being the
+/// writer's draft files.
 pub async fn edit_waiting(
     db: &Db,
     author: &CurrentUser,
     id: Uuid,
+    contact_id: Uuid,
     draft: &Draft,
     at: DateTime<Utc>,
     zone: &str,
 ) -> AppResult<()> {
     let subject = (draft.channel == Channel::Email).then_some(draft.subject.as_str());
-    let changed = with_db!(db, pool => sqlx::query(
-        "UPDATE messages SET channel = $2, subject = $3, body = $4, send_at = $5, send_zone = $6, \
-         next_attempt_at = $5, scheduled = TRUE, author_id = $7, updated_at = $8 \
-         WHERE id = $1 AND status = 'pending'",
-    )
-    .bind(id)
-    .bind(draft.channel.as_str())
-    .bind(subject)
-    .bind(&draft.body)
-    .bind(at)
-    .bind(zone)
-    .bind(author.id)
-    .bind(crate::db::now())
-    .execute(pool)
-    .await
-    .map(|r| r.rows_affected()))?;
-    too_late(changed)
+    let keep: Vec<Uuid> = draft.attachments.iter().map(|a| a.id).collect();
+    let outcome = with_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE messages SET channel = $2, subject = $3, body = $4, send_at = $5, \
+             send_zone = $6, next_attempt_at = $5, scheduled = TRUE, author_id = $7, \
+             updated_at = $8 WHERE id = $1 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(draft.channel.as_str())
+        .bind(subject)
+        .bind(&draft.body)
+        .bind(at)
+        .bind(zone)
+        .bind(author.id)
+        .bind(crate::db::now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            return Ok(Err(Problem::AlreadySending));
+        }
+        let current: Vec<(Uuid,)> =
+            sqlx::query_as("SELECT id FROM attachments WHERE message_id = $1")
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+        for (file,) in current {
+            if !keep.contains(&file) {
+                sqlx::query("UPDATE attachments SET message_id = NULL WHERE id = $1")
+                    .bind(file)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        for file in &keep {
+            let attached = sqlx::query(ATTACH)
+                .bind(id)
+                .bind(file)
+                .bind(contact_id)
+                .bind(author.id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if attached == 0 {
+                return Ok(Err(Problem::FileGone));
+            }
+        }
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(Ok(()))
+    }
+    .await)?;
+    outcome.map_err(|problem| {
+        let field = if problem == Problem::FileGone {
+            "attachments"
+        } else {
+            "message"
+        };
+        AppError::invalid(field, problem)
+    })
 }
 
 /// A waiting message goes now rather than at its time.
@@ -313,16 +403,13 @@ pub async fn next_due(db: &Db) -> AppResult<Option<DateTime<Utc>>> {
 pub enum Outcome {
     Sent {
         provider_id: Option<String>,
+        /// The subject and text as sent, merge fields filled in: what the thread shows from now on.
+        sent: Option<(Option<String>, String)>,
     },
     /// It can't go: Rubrica's reason (`BlockedBecause::key`) or the provider's words.
-    Failed {
-        reason: String,
-    },
+    Failed { reason: String },
     /// Try again at `at` (a transient failure, `reason`).
-    Retry {
-        at: DateTime<Utc>,
-        reason: String,
-    },
+    Retry { at: DateTime<Utc>, reason: String },
 }
 
 /// Records how the attempt ended, if the claim is still this dispatcher's. Returns whether it was.
@@ -339,14 +426,16 @@ pub async fn finish(
         next: Option<DateTime<Utc>>,
         sent_at: Option<DateTime<Utc>>,
         provider_id: Option<&'a str>,
+        sent: Option<&'a (Option<String>, String)>,
     }
     let ending = match outcome {
-        Outcome::Sent { provider_id } => Ending {
+        Outcome::Sent { provider_id, sent } => Ending {
             status: "sent",
             failure: None,
             next: None,
             sent_at: Some(now),
             provider_id: provider_id.as_deref(),
+            sent: sent.as_ref(),
         },
         Outcome::Failed { reason } => Ending {
             status: "failed",
@@ -354,6 +443,7 @@ pub async fn finish(
             next: None,
             sent_at: None,
             provider_id: None,
+            sent: None,
         },
         Outcome::Retry { at, reason } => Ending {
             status: "pending",
@@ -361,11 +451,13 @@ pub async fn finish(
             next: Some(*at),
             sent_at: None,
             provider_id: None,
+            sent: None,
         },
     };
     let changed = with_db!(db, pool => sqlx::query(
         "UPDATE messages SET status = $3, failure = $4, next_attempt_at = $5, sent_at = $6, \
-         provider_id = COALESCE($7, provider_id), lease_until = NULL, updated_at = $8 \
+         provider_id = COALESCE($7, provider_id), lease_until = NULL, updated_at = $8, \
+         subject = CASE WHEN $9 THEN $10 ELSE subject END, body = COALESCE($11, body) \
          WHERE id = $1 AND status = 'sending' AND lease_until = $2",
     )
     .bind(claimed.id)
@@ -376,8 +468,111 @@ pub async fn finish(
     .bind(ending.sent_at)
     .bind(ending.provider_id)
     .bind(now)
+    .bind(ending.sent.is_some())
+    .bind(ending.sent.and_then(|s| s.0.as_deref()))
+    .bind(ending.sent.map(|s| s.1.as_str()))
     .execute(pool)
     .await
     .map(|r| r.rows_affected()))?;
     Ok(changed > 0)
+}
+
+/// What a provider reported about a message it took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Delivered,
+    /// It could not be delivered: the provider's words.
+    Failed(String),
+}
+
+/// Records a provider's report on a message sent on `channel`, found by Rubrica's key or by the
+/// provider's id. A report may arrive before the send is recorded; it is kept beside the status,
+/// so neither overwrites the other. Returns whether the message was found.
+pub async fn record_delivery(
+    db: &Db,
+    channel: Channel,
+    key: Option<&str>,
+    provider_id: Option<&str>,
+    delivery: &Delivery,
+    at: DateTime<Utc>,
+) -> AppResult<bool> {
+    let (delivered, failure) = match delivery {
+        Delivery::Delivered => (true, None),
+        Delivery::Failed(reason) => (false, Some(reason.as_str())),
+    };
+    let changed = with_db!(db, pool => sqlx::query(
+        "UPDATE messages SET \
+           delivered_at = CASE WHEN $4 THEN COALESCE(delivered_at, $6) ELSE delivered_at END, \
+           delivery_failure = CASE WHEN $4 OR delivered_at IS NOT NULL THEN delivery_failure \
+             ELSE $5 END, \
+           updated_at = $6 \
+         WHERE channel = $1 AND direction = 'out' AND (message_key = $2 OR provider_id = $3)",
+    )
+    .bind(channel.as_str())
+    .bind(key)
+    .bind(provider_id)
+    .bind(delivered)
+    .bind(failure)
+    .bind(at)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(changed > 0)
+}
+
+/// A message from a contact, as a provider's webhook brings it.
+#[derive(Debug, Clone)]
+pub struct Inbound<'a> {
+    pub channel: Channel,
+    /// The sender's number, E.164.
+    pub from: &'a str,
+    pub body: &'a str,
+    pub provider_id: &'a str,
+    /// The name the sender goes by on the channel (WhatsApp's profile name), if known.
+    pub name: Option<&'a str>,
+}
+
+/// Puts a contact's message into their thread, unread: the contact with that number (most
+/// recently updated, if several), or a new one. A webhook repeated by the provider adds nothing.
+/// A contact with Do Not Disturb on for inbound messages still has the message kept (nothing a
+/// contact wrote is thrown away), but already read, so it calls for no one's attention.
+pub async fn record_inbound(db: &Db, inbound: &Inbound<'_>, at: DateTime<Utc>) -> AppResult<Uuid> {
+    let found: Option<(Uuid, bool)> = with_db!(db, pool => sqlx::query_as(
+        "SELECT id, (dnd_all OR dnd_inbound) FROM contacts WHERE phone = $1 \
+         ORDER BY updated_at DESC LIMIT 1",
+    )
+    .bind(inbound.from)
+    .fetch_optional(pool)
+    .await)?;
+    let (contact_id, quiet) = match found {
+        Some(found) => found,
+        None => (
+            crate::contacts::store::create_for_reply(
+                db,
+                inbound.channel,
+                inbound.from,
+                inbound.name,
+            )
+            .await?,
+            false,
+        ),
+    };
+    let id = new_id();
+    with_db!(db, pool => sqlx::query(
+        "INSERT INTO messages (id, contact_id, channel, direction, body, status, message_key, \
+         provider_id, sent_at, read_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'in', $4, 'received', $5, $6, $7, $8, $7, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(id)
+    .bind(contact_id)
+    .bind(inbound.channel.as_str())
+    .bind(inbound.body)
+    .bind(uuid::Uuid::new_v4().simple().to_string())
+    .bind(inbound.provider_id)
+    .bind(at)
+    .bind(quiet.then_some(at))
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(contact_id)
 }

@@ -339,6 +339,8 @@ impl Inbox {
         });
         server
             .with_name("localhost")
+            // As many connections at once as the dispatcher opens (a real server takes more).
+            .with_num_threads(32)
             .with_ssl(mailin_embedded::SslConfig::None)
             .expect("no TLS")
             .with_tcp_listener(listener);
