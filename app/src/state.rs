@@ -37,6 +37,8 @@ pub struct AppState {
     pub dispatcher: crate::conversations::dispatcher::Wake,
     /// SMS and WhatsApp providers, where set up.
     pub providers: crate::conversations::providers::Providers,
+    /// How long the dispatcher's claims last (see `dispatcher::LEASE`).
+    pub dispatch_lease: chrono::Duration,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             mail: crate::mail::MailSettings::new(None, &public_url),
             dispatcher: Default::default(),
             providers: Default::default(),
+            dispatch_lease: crate::conversations::dispatcher::LEASE,
         }
     }
 
@@ -75,6 +78,7 @@ impl AppState {
             self.providers.clone(),
             self.dispatcher.clone(),
         )
+        .with_lease(self.dispatch_lease)
     }
 }
 

@@ -41,6 +41,7 @@ pub struct ServeConfig {
     pub auth: AuthSettings,
     pub mail: app::mail::MailSettings,
     pub providers: app::conversations::providers::Providers,
+    pub dispatch_lease: chrono::Duration,
 }
 
 /// Opens the database named by `url` and brings its schema up to date.
@@ -260,6 +261,10 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
     )
     .with_mail(config.mail)
     .with_providers(config.providers);
+    let state = AppState {
+        dispatch_lease: config.dispatch_lease,
+        ..state
+    };
     let state_mail_on = state.mail.mailer.is_some();
     let running = start(listener, state, true).await?;
     tracing::info!(

@@ -104,6 +104,11 @@ struct ServeArgs {
 
     #[command(flatten)]
     providers: ProviderArgs,
+
+    /// Seconds a message being sent stays claimed by this instance: if it dies, another (or it,
+    /// restarted) sends the message after this long. Longer than the slowest send
+    #[arg(long, env = "DISPATCH_LEASE_SECONDS", default_value_t = 120, value_parser = clap::value_parser!(u32).range(2..))]
+    dispatch_lease_seconds: u32,
 }
 
 /// SMS (a Twilio-compatible API) and WhatsApp (the Cloud API). A channel whose settings are
@@ -266,6 +271,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             serve(ServeConfig {
                 mail: MailSettings::new(mailer, &public_url),
                 providers: args.providers.providers()?,
+                dispatch_lease: chrono::Duration::seconds(args.dispatch_lease_seconds.into()),
                 database_url: cli.database_url,
                 pool,
                 addr: args.addr,

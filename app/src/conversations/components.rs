@@ -678,7 +678,7 @@ fn ComposerForm(composer: Composer, sent: Callback<()>) -> impl IntoView {
                 <p class="field-error" id="composer-subject-error">{subject_error}</p>
             </div>
             <ComposerTools tools=t layout=c.layout/>
-            <p class="field-error" id="composer-files-error" role="alert">{files_error}</p>
+            <p class="field-error" id="composer-files-error" aria-live="polite">{files_error}</p>
             <div class="field">
                 <label for="composer-body">{l.t("Message", "Messaggio")}</label>
                 <textarea id="composer-body" rows="4" node_ref=t.textarea prop:value=move || c.body.get()

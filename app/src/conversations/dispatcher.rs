@@ -29,8 +29,8 @@ use super::{
 };
 use crate::{contacts::Contact, db::Db, error::AppResult, mail::MailSettings};
 
-/// How long a claim is good for: a server that dies mid-send leaves its messages to another (or to
-/// itself, restarted) after this long.
+/// How long a claim is good for, unless configured otherwise: a server that dies mid-send leaves
+/// its messages to another (or to itself, restarted) after this long.
 pub const LEASE: chrono::Duration = chrono::Duration::seconds(120);
 
 /// How long transient failures are retried, from the time the message was due.
@@ -83,6 +83,7 @@ pub struct Dispatcher {
     mail: MailSettings,
     providers: Providers,
     wake: Wake,
+    lease: chrono::Duration,
 }
 
 /// A message's words as they go: merge fields filled with the contact's data of the moment it is
@@ -102,7 +103,15 @@ impl Dispatcher {
             mail,
             providers,
             wake,
+            lease: LEASE,
         }
+    }
+
+    /// Claims last `lease` (longer than any one send can take: a claim that runs out while its
+    /// message is still being sent lets another server send it too).
+    pub fn with_lease(mut self, lease: chrono::Duration) -> Dispatcher {
+        self.lease = lease;
+        self
     }
 
     /// Sends everything due at `now`, batch after batch, and says what became of it. The
@@ -110,7 +119,7 @@ impl Dispatcher {
     pub async fn run_due(&self, now: DateTime<Utc>) -> AppResult<RunReport> {
         let mut report = RunReport::default();
         loop {
-            let claimed = store::claim_due(&self.db, now, now + LEASE, BATCH).await?;
+            let claimed = store::claim_due(&self.db, now, now + self.lease, BATCH).await?;
             if claimed.is_empty() {
                 return Ok(report);
             }

@@ -27,6 +27,8 @@ pub struct TestApp {
     pub db: app::db::Db,
     /// What the app's SMTP server received, when the app was started with email.
     pub inbox: Option<Inbox>,
+    /// The SMS and WhatsApp providers' stand-in, when the app was started with them.
+    pub provider: Option<FakeProvider>,
     pub state: AppState,
     running: Option<Running>,
     _test_db: TestDb,
@@ -78,6 +80,20 @@ impl TestApp {
         Self::spawn_full(backend, AuthSettings::default(), true, false).await
     }
 
+    /// Like [`TestApp::spawn_with_manual_dispatch`], with SMS and WhatsApp going to a local server
+    /// that speaks the Twilio and WhatsApp Cloud APIs (see [`FakeProvider`]).
+    pub async fn spawn_with_providers(backend: Backend) -> TestApp {
+        let provider = FakeProvider::start().await;
+        Self::start(
+            backend,
+            AuthSettings::default(),
+            true,
+            false,
+            Some(provider),
+        )
+        .await
+    }
+
     /// The dispatcher of this app's messages (for `run_due`).
     pub fn dispatcher(&self) -> app::conversations::dispatcher::Dispatcher {
         self.state.dispatcher()
@@ -88,6 +104,16 @@ impl TestApp {
         auth: AuthSettings,
         mail: bool,
         dispatch: bool,
+    ) -> TestApp {
+        Self::start(backend, auth, mail, dispatch, None).await
+    }
+
+    async fn start(
+        backend: Backend,
+        auth: AuthSettings,
+        mail: bool,
+        dispatch: bool,
+        provider: Option<FakeProvider>,
     ) -> TestApp {
         let test_db = match backend {
             Backend::Sqlite => TestDb::sqlite().await,
@@ -110,6 +136,9 @@ impl TestApp {
                 .with_mail(MailSettings::new(Some(mailer), "https://crm.example.it"));
             inbox
         });
+        if let Some(provider) = &provider {
+            state = state.clone().with_providers(provider.settings());
+        }
         let running = server::start_with(listener, state.clone(), false, dispatch)
             .await
             .expect("start the server");
@@ -118,6 +147,7 @@ impl TestApp {
             client: browser(),
             db: test_db.db.clone(),
             inbox,
+            provider,
             state,
             running: Some(running),
             _test_db: test_db,
@@ -274,6 +304,8 @@ pub enum Answer {
     Busy,
     /// 550: no such mailbox, for good.
     NoMailbox,
+    /// Accept, taking this long over each message (a busy server; sends stay in flight).
+    Slowly(Duration),
 }
 
 /// A real SMTP server on 127.0.0.1 (mailin-embedded, on threads of its own) keeping every
@@ -291,7 +323,7 @@ struct Collector {
 impl mailin_embedded::Handler for Collector {
     fn rcpt(&mut self, _to: &str) -> mailin_embedded::Response {
         match *self.inbox.1.lock().unwrap() {
-            Answer::Accept => mailin_embedded::response::OK,
+            Answer::Accept | Answer::Slowly(_) => mailin_embedded::response::OK,
             Answer::Busy => mailin_embedded::response::OUT_OF_SPACE,
             Answer::NoMailbox => mailin_embedded::response::NO_MAILBOX,
         }
@@ -315,6 +347,10 @@ impl mailin_embedded::Handler for Collector {
     }
 
     fn data_end(&mut self) -> mailin_embedded::Response {
+        let answer = *self.inbox.1.lock().unwrap();
+        if let Answer::Slowly(pause) = answer {
+            std::thread::sleep(pause);
+        }
         let data = String::from_utf8_lossy(&self.data)
             .replace("=\r\n", "")
             .replace("=3D", "=");
@@ -453,6 +489,151 @@ macro_rules! mail_test {
                 let $app =
                     $crate::common::TestApp::spawn_with_mail($crate::common::Backend::Postgres)
                         .await;
+                $body
+            }
+        }
+    };
+}
+
+/// What an SMS or WhatsApp provider was asked.
+#[derive(Debug, Clone)]
+pub struct ProviderRequest {
+    pub path: String,
+    pub authorization: String,
+    pub idempotency_key: Option<String>,
+    pub body: String,
+}
+
+impl ProviderRequest {
+    /// A field of a form-encoded request (Twilio's).
+    pub fn field(&self, name: &str) -> Option<String> {
+        url::form_urlencoded::parse(self.body.as_bytes())
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The JSON of a JSON request (WhatsApp's).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("a JSON body")
+    }
+}
+
+/// A local HTTP server answering like Twilio's Messages API and the WhatsApp Cloud API, keeping
+/// what it was asked. Told to, it answers the next requests with other statuses (429, 500, 400…).
+#[derive(Clone, Default)]
+pub struct FakeProvider {
+    pub base: String,
+    requests: Arc<Mutex<Vec<ProviderRequest>>>,
+    answers: Arc<Mutex<std::collections::VecDeque<(u16, String)>>>,
+}
+
+pub const TWILIO_TOKEN: &str = "twilio-auth-token";
+pub const WHATSAPP_SECRET: &str = "whatsapp-app-secret";
+
+impl FakeProvider {
+    async fn start() -> FakeProvider {
+        use axum::{body::Bytes, extract::State, http::HeaderMap, routing::post, Router};
+        async fn answer(
+            State(fake): State<FakeProvider>,
+            uri: axum::http::Uri,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> (axum::http::StatusCode, String) {
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let mut requests = fake.requests.lock().unwrap();
+            requests.push(ProviderRequest {
+                path: uri.path().to_string(),
+                authorization: header("authorization").unwrap_or_default(),
+                idempotency_key: header("i-twilio-idempotency-token"),
+                body: String::from_utf8_lossy(&body).into_owned(),
+            });
+            let n = requests.len();
+            if let Some((status, body)) = fake.answers.lock().unwrap().pop_front() {
+                return (axum::http::StatusCode::from_u16(status).unwrap(), body);
+            }
+            if uri.path().ends_with("/Messages.json") {
+                let body = format!(r#"{{"sid":"SM{n:032}","status":"queued"}}"#);
+                (axum::http::StatusCode::CREATED, body)
+            } else {
+                let body = format!(
+                    r#"{{"messaging_product":"whatsapp","contacts":[{{"wa_id":"1"}}],"messages":[{{"id":"wamid.{n}"}}]}}"#
+                );
+                (axum::http::StatusCode::OK, body)
+            }
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let fake = FakeProvider {
+            base: format!("http://{}", listener.local_addr().unwrap()),
+            ..FakeProvider::default()
+        };
+        let app = Router::new()
+            .route("/{*path}", post(answer))
+            .with_state(fake.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        fake
+    }
+
+    pub fn settings(&self) -> app::conversations::providers::Providers {
+        use app::conversations::providers::{Providers, TwilioSms, WhatsAppCloud};
+        Providers::new(
+            Some(TwilioSms {
+                api_url: self.base.clone(),
+                account_sid: "AC0123".into(),
+                auth_token: TWILIO_TOKEN.into(),
+                from: "+390212345678".into(),
+            }),
+            Some(WhatsAppCloud {
+                api_url: format!("{}/v21.0", self.base),
+                token: "whatsapp-token".into(),
+                phone_number_id: "1055".into(),
+                app_secret: WHATSAPP_SECRET.into(),
+                verify_token: "whatsapp-verify".into(),
+            }),
+        )
+    }
+
+    pub fn requests(&self) -> Vec<ProviderRequest> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// The next requests are answered so, in order; then as usual again.
+    pub fn answer_next(&self, status: u16, body: &str) {
+        self.answers
+            .lock()
+            .unwrap()
+            .push_back((status, body.to_string()));
+    }
+}
+
+/// Like `dispatch_test!`, with SMS and WhatsApp going to a [`FakeProvider`] (`app.provider`).
+#[macro_export]
+macro_rules! provider_test {
+    ($name:ident, |$app:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn sqlite() {
+                let $app =
+                    $crate::common::TestApp::spawn_with_providers($crate::common::Backend::Sqlite)
+                        .await;
+                $body
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let $app = $crate::common::TestApp::spawn_with_providers(
+                    $crate::common::Backend::Postgres,
+                )
+                .await;
                 $body
             }
         }
