@@ -34,9 +34,12 @@ use app::{
 };
 use chrono::{DateTime, Utc};
 
-/// Every email the SMTP server took: its Message-ID key and when it arrived.
+/// An email the SMTP server took: its Message-ID key and when it arrived.
+type Arrival = (String, DateTime<Utc>);
+
+/// Every email the SMTP server took.
 #[derive(Clone, Default)]
-struct Sink(Arc<Mutex<Vec<(String, DateTime<Utc>)>>>);
+struct Sink(Arc<Mutex<Vec<Arrival>>>);
 
 #[derive(Clone)]
 struct Handler {
