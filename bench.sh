@@ -5,9 +5,50 @@
 # Contact page (issue 3): server time for the contact page's data (open_contact) and, in
 # Chromium, the time from pressing Next to the next heading painted, prefetched and not.
 # The seeded database is kept in data/bench-N.db: seeding a million contacts takes minutes once.
+#
+#   ./bench.sh dispatch [--quick]   scheduled sends (issue 5), for one instance, on SQLite and
+#                                   PostgreSQL: 10,000 emails due at the same instant (emails per
+#                                   second into a local SMTP server) and 100,000 scheduled over an
+#                                   hour (lateness; --quick: 10,000 over six minutes). Takes a
+#                                   little over two hours without --quick.
 set -euo pipefail
 cd "$(dirname "$0")"
 RUBRICA_BROWSER=1 source ./setup.sh
+
+if [ "${1:-}" = dispatch ]; then
+  quick="${2:-}"
+  export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+  echo "==> building the dispatcher benchmark (release)"
+  cargo build --release -p server --example dispatch_bench
+  results=end2end/bench/results
+  mkdir -p "$results"
+  spread=(100000 3600)
+  [ "$quick" = --quick ] && spread=(10000 360)
+  out="$results/dispatch.jsonl"
+  : >"$out"
+  for engine in sqlite postgres; do
+    flag=""
+    [ "$engine" = postgres ] && flag=--postgres
+    echo "==> $engine: 10,000 emails due at once"
+    ./target/release/examples/dispatch_bench $flag --messages 10000 --over 0 | tee -a "$out"
+    echo "==> $engine: ${spread[0]} emails over ${spread[1]} s"
+    ./target/release/examples/dispatch_bench $flag --messages "${spread[0]}" --over "${spread[1]}" | tee -a "$out"
+  done
+  python3 - "$out" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print()
+print("| database | emails | due over | received (twice) | lateness p50 / p95 / p99 / max (ms) | emails/s |")
+print("|---|---|---|---|---|---|")
+for r in rows:
+    l = r["lateness_ms"]
+    over = "one instant" if r["over_seconds"] == 0 else f"{r['over_seconds']:.0f} s"
+    rate = f"{r['emails_per_second']:.0f}" if r["over_seconds"] == 0 else "—"
+    print(f"| {r['database']} | {r['messages']:,} | {over} | {r['received']:,} ({r['received_twice']}) "
+          f"| {l['p50']:.0f} / {l['p95']:.0f} / {l['p99']:.0f} / {l['max']:.0f} | {rate} |")
+PY
+  exit 0
+fi
 [ -x target/release/rubrica ] && [ -f target/site/pkg/rubrica.wasm ] || {
   echo "build first: ./build.sh" >&2
   exit 1

@@ -107,6 +107,10 @@ test("each custom field takes a value of its type on the card and keeps it", asy
   await page.getByRole("searchbox", { name: "Search fields" }).fill(`Dog ${suffix}`);
   await expect(page.getByRole("textbox", { name: `Dog ${suffix}` })).toBeVisible();
   await expect(page.getByRole("textbox", { name: "City" })).toBeHidden();
+  // A folder's name finds the whole folder.
+  await page.getByRole("searchbox", { name: "Search fields" }).fill("general info");
+  await expect(page.getByRole("textbox", { name: "City" })).toBeVisible();
+  await expect(page.getByRole("textbox", { name: "First name" })).toBeHidden();
   await page.getByRole("searchbox", { name: "Search fields" }).fill("");
   await page.getByRole("checkbox", { name: "Hide empty fields" }).check();
   await expect(page.getByRole("textbox", { name: `Dog ${suffix}` })).toBeVisible();

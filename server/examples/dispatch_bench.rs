@@ -87,7 +87,7 @@ fn start_smtp(sink: Sink) -> String {
     });
     server
         .with_name("localhost")
-        .with_num_threads(32)
+        .with_num_threads(128)
         .with_ssl(mailin_embedded::SslConfig::None)
         .unwrap()
         .with_tcp_listener(listener);
@@ -198,7 +198,9 @@ async fn main() {
 
     let sink = Sink::default();
     let smtp = start_smtp(sink.clone());
-    let mailer = Mailer::new(&smtp, "Rubrica <crm@example.it>").unwrap();
+    let connections: u32 =
+        arg("--connections").map_or(Mailer::CONNECTIONS, |v| v.parse().expect("a number"));
+    let mailer = Mailer::with_connections(&smtp, "Rubrica <crm@example.it>", connections).unwrap();
     let dispatcher = Dispatcher::new(
         db.clone(),
         MailSettings::new(Some(mailer), "http://127.0.0.1:3000"),
@@ -241,6 +243,7 @@ async fn main() {
     let result = serde_json::json!({
         "database": if postgres { "postgres" } else { "sqlite" },
         "messages": n,
+        "smtp_connections": connections,
         "over_seconds": over,
         "received": received.len(),
         "received_twice": per_key.values().filter(|c| **c > 1).count(),

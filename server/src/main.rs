@@ -97,6 +97,10 @@ struct ServeArgs {
     #[arg(long, env = "MAIL_FROM", default_value = "Rubrica <rubrica@localhost>")]
     mail_from: String,
 
+    /// Connections this instance keeps open to the SMTP server (emails sent at once)
+    #[arg(long, env = "SMTP_CONNECTIONS", default_value_t = Mailer::CONNECTIONS)]
+    smtp_connections: u32,
+
     /// The address people open Rubrica at, for links in emails and providers' webhooks
     /// (default: http://ADDR)
     #[arg(long, env = "PUBLIC_URL")]
@@ -262,7 +266,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mailer = args
                 .smtp_url
                 .as_deref()
-                .map(|url| Mailer::new(url, &args.mail_from))
+                .map(|url| Mailer::with_connections(url, &args.mail_from, args.smtp_connections))
                 .transpose()?;
             let public_url = args
                 .public_url

@@ -11,7 +11,10 @@ use app::{
         SetDnd, SetOwner, SetVisibility, UpdateContact,
     },
     error::{AppError, Problem},
-    tags::{AddContactTag, ContactTag, DeleteTag, ListTags, RemoveContactTag, TagUsage, UpdateTag},
+    tags::{
+        AddContactTag, ContactTag, CreateTag, DeleteTag, ListTags, RemoveContactTag, Tag, TagUsage,
+        UpdateTag,
+    },
     with_db,
 };
 use common::{app_error, browser, TestApp};
@@ -576,6 +579,255 @@ app_test!(
             .map(|r| r.rows_affected()));
         assert!(delete.is_err(), "{delete:?}");
         assert_eq!(history(&app, &tab, id).await.entries.len(), 20);
+        app.stop().await;
+    }
+);
+
+app_test!(
+    tag_counts_leave_out_the_contacts_a_member_may_not_see,
+    |app| {
+        let admin = browser();
+        app.set_up_admin(&admin).await;
+        let shared = create_person(&app, &admin, "Aperta", "Conta").await;
+        let secret = create_person(&app, &admin, "Chiusa", "Conta").await;
+        for id in [shared, secret] {
+            let _: Vec<ContactTag> = app
+                .ok::<AddContactTag, _>(&admin, json!({ "contact_id": id, "name": "Fornitori" }))
+                .await;
+        }
+        let _: Vec<ContactTag> = app
+            .ok::<AddContactTag, _>(&admin, json!({ "contact_id": secret, "name": "Riservato" }))
+            .await;
+        let _: ContactPeople = app
+            .ok::<SetVisibility, _>(
+                &admin,
+                json!({ "contact_id": secret, "visibility": "private" }),
+            )
+            .await;
+        let member = app.signed_in_user("Bruno", "bruno@example.it", false).await;
+        let counts = |tags: Vec<TagUsage>| {
+            tags.into_iter()
+                .map(|t| (t.tag.name, t.contacts))
+                .collect::<Vec<_>>()
+        };
+        let seen: Vec<TagUsage> = app.ok::<ListTags, _>(&member, json!({})).await;
+        assert_eq!(
+            counts(seen),
+            [("Fornitori".to_string(), 1), ("Riservato".to_string(), 0)],
+            "the private contact is not counted for him"
+        );
+        let seen: Vec<TagUsage> = app.ok::<ListTags, _>(&admin, json!({})).await;
+        assert_eq!(
+            counts(seen),
+            [("Fornitori".to_string(), 2), ("Riservato".to_string(), 1)]
+        );
+        app.stop().await;
+    }
+);
+
+app_test!(
+    owner_follower_and_visibility_changes_are_in_the_history_with_who_and_what,
+    |app| {
+        let admin = browser();
+        app.set_up_admin(&admin).await;
+        let bruno = app
+            .signed_in_user("Bruno Verdi", "bruno@example.it", false)
+            .await;
+        let bruno_id = me(&app, &bruno).await;
+        let id = create_person(&app, &admin, "Ida", "Storia").await;
+        let _: ContactPeople = app
+            .ok::<SetOwner, _>(&admin, json!({ "contact_id": id, "owner_id": bruno_id }))
+            .await;
+        let admin_id = me(&app, &admin).await;
+        let _: ContactPeople = app
+            .ok::<AddFollower, _>(&admin, json!({ "contact_id": id, "user_id": admin_id }))
+            .await;
+        let _: ContactPeople = app
+            .ok::<SetVisibility, _>(&bruno, json!({ "contact_id": id, "visibility": "private" }))
+            .await;
+        let entries = history(&app, &admin, id).await.entries;
+        // What changed, who changed it, from and to.
+        type Seen<'a> = (&'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+        let seen: Vec<Seen> = entries
+            .iter()
+            .take(3)
+            .map(|e| {
+                (
+                    e.field.as_str(),
+                    e.actor_name.as_deref(),
+                    e.old_value.as_deref(),
+                    e.new_value.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "visibility",
+                    Some("Bruno Verdi"),
+                    Some("team"),
+                    Some("private")
+                ),
+                ("follower", Some("Anna Admin"), None, Some("Anna Admin")),
+                (
+                    "owner",
+                    Some("Anna Admin"),
+                    Some("Anna Admin"),
+                    Some("Bruno Verdi")
+                ),
+            ],
+            "newest first"
+        );
+        app.stop().await;
+    }
+);
+
+app_test!(
+    a_tag_made_in_settings_has_its_colour_and_a_name_of_its_own,
+    |app| {
+        let admin = browser();
+        app.set_up_admin(&admin).await;
+        let tag: Tag = app
+            .ok::<CreateTag, _>(
+                &admin,
+                json!({ "name": " Clienti  storici ", "color": "teal" }),
+            )
+            .await;
+        assert_eq!(tag.name, "Clienti storici");
+        assert_eq!(tag.color.as_str(), "teal");
+        let taken = app
+            .call_value::<CreateTag>(&admin, json!({ "name": "clienti STORICI", "color": "red" }))
+            .await;
+        assert_eq!(
+            app_error(taken).await.field_problem("name"),
+            Some(Problem::NameTaken)
+        );
+        let colour = app
+            .call_value::<CreateTag>(&admin, json!({ "name": "Altro", "color": "beige" }))
+            .await;
+        assert_eq!(
+            app_error(colour).await.field_problem("color"),
+            Some(Problem::ColorUnknown)
+        );
+        let empty = app
+            .call_value::<CreateTag>(&admin, json!({ "name": "  ", "color": "red" }))
+            .await;
+        assert_eq!(
+            app_error(empty).await.field_problem("name"),
+            Some(Problem::NameRequired)
+        );
+        app.stop().await;
+    }
+);
+
+app_test!(
+    owner_and_follower_changes_made_at_once_never_make_a_follower_the_owner,
+    |app| {
+        let admin = browser();
+        app.set_up_admin(&admin).await;
+        let bruno = app.signed_in_user("Bruno", "bruno@example.it", false).await;
+        let bruno_id = me(&app, &bruno).await;
+        for round in 0..8 {
+            let id = create_person(&app, &admin, "Gara", &format!("N{round}")).await;
+            // Two colleagues at the same moment: one makes Bruno the owner, one a follower.
+            let (_, _) = tokio::join!(
+                app.call_value::<SetOwner>(
+                    &admin,
+                    json!({ "contact_id": id, "owner_id": bruno_id })
+                ),
+                app.call_value::<AddFollower>(
+                    &admin,
+                    json!({ "contact_id": id, "user_id": bruno_id })
+                ),
+            );
+            let view: ContactView = app
+                .ok::<OpenContact, _>(&admin, json!({ "id": id, "place": "" }))
+                .await;
+            let owner = view.contact.owner_id == Some(bruno_id);
+            let follower = view.followers.contains(&bruno_id);
+            assert!(
+                owner != follower,
+                "round {round}: one of the two, never both"
+            );
+        }
+        app.stop().await;
+    }
+);
+
+app_test!(
+    the_csv_export_is_the_list_as_searched_and_only_what_the_user_may_see,
+    |app| {
+        let admin = browser();
+        app.set_up_admin(&admin).await;
+        let shared = create_person(&app, &admin, "Anna", "Esporta").await;
+        let secret = create_person(&app, &admin, "Bice", "Esporta").await;
+        let _ = create_person(&app, &admin, "Carlo", "Altro").await;
+        let formula = create_person(&app, &admin, "=HYPERLINK(\"http://x\")", "Esporta").await;
+        let _: ContactPeople = app
+            .ok::<SetVisibility, _>(
+                &admin,
+                json!({ "contact_id": secret, "visibility": "private" }),
+            )
+            .await;
+        let contact: Contact = app
+            .ok::<GetContact, _>(&admin, json!({ "id": shared }))
+            .await;
+        let _: Contact = app
+            .ok::<UpdateContact, _>(
+                &admin,
+                json!({ "edit": { "id": shared, "version": contact.version, "changes": [
+                    [{ "Standard": "City" }, "Forlì"],
+                    [{ "Standard": "LeadStatus" }, "hot"],
+                ] } }),
+            )
+            .await;
+        let export = |tab: Client, query: &'static str| {
+            let url = app.url(&format!("/contacts/export.csv{query}"));
+            async move {
+                let response = tab.get(url).send().await.unwrap();
+                assert_eq!(response.status(), 200);
+                assert!(response.headers()["content-disposition"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("attachment; filename=\"contacts-"));
+                response.text().await.unwrap()
+            }
+        };
+        let member = app.signed_in_user("Bruno", "bruno@example.it", false).await;
+        let csv = export(member, "?q=esporta&sort=name").await;
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(
+            lines[0].starts_with("\u{feff}First name,Last name,Email,Phone"),
+            "{}",
+            lines[0]
+        );
+        assert_eq!(
+            lines.len(),
+            3,
+            "the header, Anna and the formula one — not Bice: {csv}"
+        );
+        assert!(
+            lines[1].starts_with("\"'=HYPERLINK(\"\"http://x\"\")\",Esporta"),
+            "{}",
+            lines[1]
+        );
+        assert!(lines[2].starts_with("Anna,Esporta,"), "{}", lines[2]);
+        assert!(
+            lines[2].contains(",Forlì,") && lines[2].contains(",Hot,"),
+            "{}",
+            lines[2]
+        );
+        let _ = formula;
+
+        let all = export(admin, "").await;
+        assert_eq!(all.lines().count(), 5, "an admin sees every contact: {all}");
+        let signed_out = browser()
+            .get(app.url("/contacts/export.csv"))
+            .send()
+            .await
+            .unwrap();
+        assert!(signed_out.status().is_redirection());
         app.stop().await;
     }
 );

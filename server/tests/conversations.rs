@@ -697,6 +697,7 @@ mail_test!(
         app.call_value::<EditScheduled>(&member, json!({ "id": scheduled.id, "draft": email("X", "Y"), "local": later, "zone": "UTC" })).await,
         app.call_value::<SendScheduledNow>(&member, json!({ "id": scheduled.id })).await,
         app.call_value::<CancelScheduled>(&member, json!({ "id": scheduled.id })).await,
+        app.call_value::<app::conversations::MarkConversation>(&member, json!({ "contact_id": secret, "read": true })).await,
     ] {
         assert_eq!(response.status(), 404);
         assert_eq!(app_error(response).await, AppError::NotFound);

@@ -549,6 +549,29 @@ app_test!(
                 .field_problem(Field::ContactType.key()),
             Some(Problem::NotInList)
         );
+        // Left without a type again, by choosing none on the card.
+        let untyped: Contact = save(
+            &app,
+            &admin,
+            &typed,
+            json!([[{ "Standard": "ContactType" }, ""]]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(untyped.contact_type_id, None);
+        let typed: Contact = save(
+            &app,
+            &admin,
+            &untyped,
+            json!([[{ "Standard": "ContactType" }, customer.to_string()]]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(typed.contact_type_id, Some(customer));
 
         let layout: Layout = app
             .ok::<CreateContactType, _>(&admin, json!({ "name": "Distributore" }))

@@ -389,12 +389,30 @@ impl Card {
         }
     }
 
+    /// Whether a field's row is out of sight: Search fields matches neither its name nor its
+    /// folder's (searching a folder's name shows the whole folder), or it is empty while empty
+    /// fields are hidden.
     fn row_hidden(self, field: FieldRef) -> bool {
         let filter = self.filter.with(|f| f.trim().to_lowercase());
-        if !filter.is_empty() && !self.label(field).to_lowercase().contains(&filter) {
+        if !filter.is_empty()
+            && !self.label(field).to_lowercase().contains(&filter)
+            && !self.folder_label(field).to_lowercase().contains(&filter)
+        {
             return true;
         }
         self.hide_empty.get() == Some(true) && self.is_empty(field)
+    }
+
+    /// The name of the folder a field is in.
+    fn folder_label(self, field: FieldRef) -> String {
+        self.layout.with(|layout| {
+            layout
+                .folders
+                .iter()
+                .find(|folder| folder.fields.iter().any(|f| f.field.field_ref() == field))
+                .map(|folder| folder.label(self.l))
+                .unwrap_or_default()
+        })
     }
 }
 

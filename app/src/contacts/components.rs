@@ -80,7 +80,15 @@ pub fn ContactsPage() -> impl IntoView {
         <Title text=l.t("Contacts · Rubrica", "Contatti · Rubrica")/>
         <div class="page-head">
             <h1>{l.t("Contacts", "Contatti")}</h1>
-            <NewContactDialog/>
+            <div class="page-actions">
+                // The list as it is searched, filtered and sorted, as a file (only the contacts
+                // the user may see).
+                <a class="button" rel="external" download
+                    href=move || list_query.with(|q| format!("/contacts/export.csv{}", q.first_page().to_query_string()))>
+                    {l.t("Export CSV", "Esporta CSV")}
+                </a>
+                <NewContactDialog/>
+            </div>
         </div>
         <form method="get" action="/contacts" class="list-controls" role="search" on:submit=search>
             <input

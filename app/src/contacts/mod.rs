@@ -7,6 +7,8 @@
 
 mod card;
 mod components;
+#[cfg(feature = "ssr")]
+pub mod export;
 pub mod header;
 pub mod standard;
 #[cfg(feature = "ssr")]
@@ -722,12 +724,13 @@ pub struct CardContext {
 
 #[server(input = Json)]
 pub async fn load_card_context() -> AppResult<CardContext> {
-    let user = crate::auth::ssr::current_user()?;
+    let viewer = store::viewer()?;
+    let user = viewer.user.clone();
     let db = crate::state::db();
     let (layout, members, tags) = tokio::try_join!(
         crate::fields::store::layout(&db),
         crate::team::store::members(&db),
-        crate::tags::store::list(&db),
+        crate::tags::store::list(&db, &viewer),
     )?;
     Ok(CardContext {
         layout,

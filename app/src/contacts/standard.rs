@@ -271,6 +271,29 @@ impl Field {
         }
     }
 
+    /// The value as a reader reads it (a merge field, an export): lists by their labels, the
+    /// contact type by its name, dates in the reader's language, phones in national format.
+    pub fn read(self, c: &Contact, layout: &crate::fields::Layout, l: Locale) -> String {
+        let choice = |list: &[Choice], value: &Option<String>| {
+            value.as_deref().map_or_else(String::new, |v| {
+                list.iter()
+                    .find(|choice| choice.value == v)
+                    .map_or(v.to_string(), |choice| choice.label(l).to_string())
+            })
+        };
+        match self {
+            Field::ContactType => c
+                .contact_type_id
+                .and_then(|id| layout.contact_type(id))
+                .map(|t| t.label(l))
+                .unwrap_or_default(),
+            Field::DateOfBirth => c.date_of_birth.map(|d| l.date(d)).unwrap_or_default(),
+            Field::Gender => choice(GENDERS, &c.gender),
+            Field::LeadStatus => choice(LEAD_STATUSES, &c.lead_status),
+            _ => self.shown(c),
+        }
+    }
+
     /// Turns what the user typed into the value to store (`None`: the field is empty), or says
     /// what is wrong with it. `today` bounds dates of birth; the caller supplies it because the
     /// browser and the server read the clock differently.

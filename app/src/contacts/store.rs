@@ -46,7 +46,7 @@ pub fn viewer() -> AppResult<Viewer> {
 
 /// `contacts` rows `viewer` may see, as a condition on `contacts` (with `user` the index of the
 /// viewer's id among the bound arguments), or `None` when they see all.
-fn visible_condition(viewer: &Viewer, user: usize) -> Option<String> {
+pub(crate) fn visible_condition(viewer: &Viewer, user: usize) -> Option<String> {
     (!viewer.sees_everything()).then(|| {
         format!(
             "(contacts.visibility = 'team' OR contacts.owner_id = ${user} OR EXISTS \
@@ -416,12 +416,16 @@ async fn count(db: &Db, viewer: &Viewer, query: &ListQuery) -> AppResult<(i64, b
 }
 
 /// The rows of one page in list order, and whether more rows lie beyond it in the direction walked.
-async fn page_rows(
+/// The SQL (and its arguments) of one page of the list `query` as `viewer` sees it, selecting
+/// `columns`: one more row than `page_size` (to tell whether more follow), and whether the page
+/// runs backwards (its rows then come high to low and are reversed after).
+fn page_sql(
     db: &Db,
     viewer: &Viewer,
     query: &ListQuery,
     page_size: usize,
-) -> AppResult<(Vec<SummaryRow>, bool, bool)> {
+    columns: &str,
+) -> (String, Vec<Arg>, bool) {
     let (key_column, descending) = query.sort.key();
     let mut args = Vec::new();
     let source = rows_of(db, viewer, query, &mut args);
@@ -439,13 +443,29 @@ async fn page_rows(
     }
     let direction = if high_to_low { "DESC" } else { "ASC" };
     let sql = format!(
-        "{}SELECT contacts.id, kind, display_name, business_name, email, phone, city, sort_name, \
-         created_at, updated_at FROM {}{} \
+        "{}SELECT {columns} FROM {}{} \
          ORDER BY contacts.{key_column} {direction}, contacts.id {direction} LIMIT {}",
         source.with,
         source.from,
         where_clause(&conditions),
         page_size + 1
+    );
+    (sql, args, backwards)
+}
+
+async fn page_rows(
+    db: &Db,
+    viewer: &Viewer,
+    query: &ListQuery,
+    page_size: usize,
+) -> AppResult<(Vec<SummaryRow>, bool, bool)> {
+    let (sql, args, backwards) = page_sql(
+        db,
+        viewer,
+        query,
+        page_size,
+        "contacts.id, kind, display_name, business_name, email, phone, city, sort_name, \
+         created_at, updated_at",
     );
     let mut rows: Vec<SummaryRow> = with_db!(db, pool => bind_args!(sqlx::query_as::<_, SummaryRow>(&sql), &args)
         .fetch_all(pool)
@@ -456,6 +476,50 @@ async fn page_rows(
         rows.reverse();
     }
     Ok((rows, more_beyond, backwards))
+}
+
+/// A page of the list `query` (forwards from its `after`) as whole contacts with their custom
+/// values, for an export; and the cursor of the page after it, if there is one.
+pub async fn export_page(
+    db: &Db,
+    viewer: &Viewer,
+    query: &ListQuery,
+    page_size: usize,
+) -> AppResult<(Vec<Contact>, Option<String>)> {
+    let query = ListQuery {
+        before: None,
+        ..query.clone()
+    };
+    let (sql, args, _) = page_sql(db, viewer, &query, page_size, "contacts.*");
+    let mut contacts: Vec<Contact> = with_db!(db, pool => bind_args!(sqlx::query_as::<_, Contact>(&sql), &args)
+        .fetch_all(pool)
+        .await)?;
+    let more = contacts.len() > page_size;
+    contacts.truncate(page_size);
+    // The page's custom values in one query rather than one a contact.
+    if !contacts.is_empty() {
+        let placeholders: Vec<String> = (1..=contacts.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT contact_id, field_id, value FROM field_values WHERE contact_id IN ({})",
+            placeholders.join(", ")
+        );
+        let values: Vec<(Uuid, Uuid, String)> = with_db!(db, pool => {
+            let mut q = sqlx::query_as(&sql);
+            for c in &contacts {
+                q = q.bind(c.id);
+            }
+            q.fetch_all(pool).await
+        })?;
+        for (contact, field, value) in values {
+            if let Some(c) = contacts.iter_mut().find(|c| c.id == contact) {
+                c.custom.insert(field, value);
+            }
+        }
+    }
+    let next = more
+        .then(|| contacts.last().map(|c| cursor_of(c, query.sort)))
+        .flatten();
+    Ok((contacts, next))
 }
 
 /// One page of the list. Keyset pagination: the page after (or before) a cursor is found through
@@ -929,29 +993,67 @@ pub async fn set_owner(
         return Ok(());
     }
     let new_name = match owner {
-        Some(id) => {
-            if followers(db, contact.id).await?.contains(&id) {
-                return Err(AppError::invalid(
-                    "owner",
-                    crate::error::Problem::FollowerIsOwner,
-                ));
-            }
-            Some(active_user_name(db, id).await?)
-        }
+        Some(id) => Some(active_user_name(db, id).await?),
         None => None,
     };
     let old_name = user_name(db, contact.owner_id).await?;
-    let change = Change::new(what::OWNER, old_name, new_name);
-    change_with_history!(
-        db,
-        contact.id,
-        &Actor::user(user),
-        now(),
-        change,
-        "UPDATE contacts SET owner_id = $2, updated_at = $3 WHERE id = $1",
-        owner,
-        now()
-    )?;
+    let changes = [Change::new(what::OWNER, old_name, new_name)];
+    let at = now();
+    let done = with_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        lock_contact(&mut tx, contact.id, at).await?;
+        if let Some(owner) = owner {
+            let follows: Option<(Uuid,)> = sqlx::query_as(
+                "SELECT user_id FROM contact_followers WHERE contact_id = $1 AND user_id = $2",
+            )
+            .bind(contact.id)
+            .bind(owner)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if follows.is_some() {
+                return Ok(false);
+            }
+        }
+        sqlx::query("UPDATE contacts SET owner_id = $2 WHERE id = $1")
+            .bind(contact.id)
+            .bind(owner)
+            .execute(&mut *tx)
+            .await?;
+        record!(tx, contact.id, &Actor::user(user), at, &changes);
+        tx.commit().await?;
+        Ok::<bool, sqlx::Error>(true)
+    }
+    .await)?;
+    if done {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            "owner",
+            crate::error::Problem::FollowerIsOwner,
+        ))
+    }
+}
+
+/// Takes the contact's row for the rest of the transaction (and marks it updated): its owner and
+/// followers are checked after this, so two people changing them at once can't together make a
+/// follower the owner — the second waits, then sees what the first did.
+async fn lock_contact<'c, DB>(
+    tx: &mut sqlx::Transaction<'c, DB>,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error>
+where
+    DB: sqlx::Database,
+    for<'e> &'e mut DB::Connection: sqlx::Executor<'e, Database = DB>,
+    for<'q> <DB as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    Uuid: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    sqlx::query("UPDATE contacts SET updated_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -962,28 +1064,48 @@ pub async fn add_follower(
     contact: &Contact,
     follower: Uuid,
 ) -> AppResult<()> {
+    let refused = || AppError::invalid("follower", crate::error::Problem::FollowerIsOwner);
     if contact.owner_id == Some(follower) {
-        return Err(AppError::invalid(
-            "follower",
-            crate::error::Problem::FollowerIsOwner,
-        ));
+        return Err(refused());
     }
     let name = active_user_name(db, follower)
         .await
         .map_err(|_| AppError::invalid("follower", crate::error::Problem::UserUnknown))?;
-    let change = Change::new(what::FOLLOWER, None, Some(name));
-    change_with_history!(
-        db,
-        contact.id,
-        &Actor::user(user),
-        now(),
-        change,
-        "INSERT INTO contact_followers (contact_id, user_id, added_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (contact_id, user_id) DO NOTHING",
-        follower,
-        now()
-    )?;
-    Ok(())
+    let changes = [Change::new(what::FOLLOWER, None, Some(name))];
+    let at = now();
+    let done = with_db!(db, pool => async {
+        let mut tx = pool.begin().await?;
+        lock_contact(&mut tx, contact.id, at).await?;
+        let (owner,): (Option<Uuid>,) =
+            sqlx::query_as("SELECT owner_id FROM contacts WHERE id = $1")
+                .bind(contact.id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if owner == Some(follower) {
+            return Ok(false);
+        }
+        let added = sqlx::query(
+            "INSERT INTO contact_followers (contact_id, user_id, added_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (contact_id, user_id) DO NOTHING",
+        )
+        .bind(contact.id)
+        .bind(follower)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if added > 0 {
+            record!(tx, contact.id, &Actor::user(user), at, &changes);
+        }
+        tx.commit().await?;
+        Ok::<bool, sqlx::Error>(true)
+    }
+    .await)?;
+    if done {
+        Ok(())
+    } else {
+        Err(refused())
+    }
 }
 
 pub async fn remove_follower(

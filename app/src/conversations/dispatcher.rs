@@ -9,7 +9,7 @@
 //! Tests drive it with [`Dispatcher::run_due`] and a time of their choosing; the server runs
 //! [`Dispatcher::run`].
 
-use std::{sync::Arc, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use lettre::message::{
@@ -27,7 +27,7 @@ use super::{
     store::{self, Claimed, Outcome},
     BlockedBecause, Channel,
 };
-use crate::{contacts::Contact, db::Db, error::AppResult, mail::MailSettings};
+use crate::{contacts::Contact, db::Db, error::AppResult, fields::Layout, mail::MailSettings};
 
 /// How long a claim is good for, unless configured otherwise: a server that dies mid-send leaves
 /// its messages to another (or to itself, restarted) after this long.
@@ -39,12 +39,9 @@ pub const RETRY_FOR: chrono::Duration = chrono::Duration::hours(1);
 /// The longest the dispatcher sleeps: another server may have queued something it was not told of.
 const MAX_SLEEP: Duration = Duration::from_secs(30);
 
-/// Messages claimed at a time.
-const BATCH: i64 = 50;
-
-/// Messages of a batch sent at the same time: as many as lettre's pool keeps connections open
-/// to the SMTP server (10), so none waits for a connection while holding its claim.
-const AT_ONCE: usize = 10;
+/// Messages of a batch sent at the same time when there is no SMTP pool to size it by (SMS and
+/// WhatsApp alone); with email, as many as the pool's connections, so none waits for one.
+const AT_ONCE: usize = 16;
 
 /// A message that can't go, for Rubrica's own reason.
 fn failed(reason: BlockedBecause) -> Outcome {
@@ -86,6 +83,13 @@ pub struct Dispatcher {
     lease: chrono::Duration,
 }
 
+/// What the messages of one batch share.
+struct Batch {
+    layout: Layout,
+    /// Each writer's name, email and language.
+    writers: HashMap<uuid::Uuid, (String, String, Option<crate::i18n::Locale>)>,
+}
+
 /// A message's words as they go: merge fields filled with the contact's data of the moment it is
 /// sent (not of when it was written), and who wrote it.
 struct Rendered {
@@ -118,18 +122,44 @@ impl Dispatcher {
     /// messages of a batch are sent several at a time (each on its own pooled connection).
     pub async fn run_due(&self, now: DateTime<Utc>) -> AppResult<RunReport> {
         let mut report = RunReport::default();
+        let at_once = self
+            .mail
+            .mailer
+            .as_ref()
+            .map_or(AT_ONCE, |m| m.connections() as usize);
+        // Claimed a few rounds at a time: enough to keep every connection busy.
+        let batch = (at_once * 4) as i64;
         loop {
-            let claimed = store::claim_due(&self.db, now, now + self.lease, BATCH).await?;
+            let claimed = store::claim_due(&self.db, now, now + self.lease, batch).await?;
             if claimed.is_empty() {
                 return Ok(report);
             }
+            // What every message of the batch needs, read once a batch rather than once a
+            // message: the card's layout (for merge fields) and the writers.
+            let mut writers = HashMap::new();
+            for id in claimed.iter().filter_map(|m| m.author_id) {
+                if let std::collections::hash_map::Entry::Vacant(entry) = writers.entry(id) {
+                    match crate::team::store::contact_details(&self.db, id).await {
+                        Ok(details) => {
+                            entry.insert(details);
+                        }
+                        Err(crate::error::AppError::NotFound) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            let batch = Batch {
+                layout: crate::fields::store::layout(&self.db).await?,
+                writers,
+            };
+            let batch = &batch;
             let mut done = futures::stream::iter(claimed)
                 .map(|message| async move {
-                    let outcome = self.attempt(&message, now).await;
+                    let outcome = self.attempt(&message, batch, now).await;
                     let kept = store::finish(&self.db, &message, &outcome, crate::db::now()).await;
                     (message, outcome, kept)
                 })
-                .buffer_unordered(AT_ONCE);
+                .buffer_unordered(at_once);
             while let Some((message, outcome, kept)) = done.next().await {
                 match &outcome {
                     Outcome::Sent { .. } => report.sent += 1,
@@ -150,7 +180,7 @@ impl Dispatcher {
     }
 
     /// One try at sending a claimed message.
-    async fn attempt(&self, message: &Claimed, now: DateTime<Utc>) -> Outcome {
+    async fn attempt(&self, message: &Claimed, batch: &Batch, now: DateTime<Utc>) -> Outcome {
         let contact = match crate::contacts::store::get(&self.db, message.contact_id).await {
             Ok(Some(contact)) => contact,
             Ok(None) => return failed(BlockedBecause::ContactDeleted),
@@ -160,13 +190,13 @@ impl Dispatcher {
             return failed(BlockedBecause::DoNotDisturb);
         }
         match message.channel {
-            Channel::Email => self.email(message, &contact, now).await,
+            Channel::Email => self.email(message, &contact, batch, now).await,
             Channel::Sms => match &self.providers.sms {
-                Some(provider) => self.text(provider, message, &contact, now).await,
+                Some(provider) => self.text(provider, message, &contact, batch, now).await,
                 None => failed(BlockedBecause::NotSetUp),
             },
             Channel::WhatsApp => match &self.providers.whatsapp {
-                Some(provider) => self.text(provider, message, &contact, now).await,
+                Some(provider) => self.text(provider, message, &contact, batch, now).await,
                 None => failed(BlockedBecause::NotSetUp),
             },
         }
@@ -184,25 +214,34 @@ impl Dispatcher {
         }
     }
 
-    async fn render(&self, message: &Claimed, contact: &Contact) -> AppResult<Rendered> {
-        let (author, layout) =
-            tokio::try_join!(self.author(message), crate::fields::store::layout(&self.db))?;
+    fn render(&self, message: &Claimed, contact: &Contact, batch: &Batch) -> Rendered {
+        let layout = &batch.layout;
+        let author = message
+            .author_id
+            .and_then(|id| batch.writers.get(&id))
+            .cloned();
         let locale = author.as_ref().and_then(|a| a.2).unwrap_or_default();
         let sender = match &author {
             Some((name, email, _)) => Sender::new(name, email, &self.mail),
             None => Sender::new("", "", &self.mail),
         };
-        let values = MergeValues::new(contact, &layout, &sender, locale);
+        let values = MergeValues::new(contact, layout, &sender, locale);
         let subject = message.subject.as_deref().unwrap_or_default();
-        Ok(Rendered {
-            subject: merge::render(subject, &values, &layout).text,
-            body: merge::render(&message.body, &values, &layout).text,
+        Rendered {
+            subject: merge::render(subject, &values, layout).text,
+            body: merge::render(&message.body, &values, layout).text,
             author: author.map(|(name, email, _)| (name, email)),
             locale,
-        })
+        }
     }
 
-    async fn email(&self, message: &Claimed, contact: &Contact, now: DateTime<Utc>) -> Outcome {
+    async fn email(
+        &self,
+        message: &Claimed,
+        contact: &Contact,
+        batch: &Batch,
+        now: DateTime<Utc>,
+    ) -> Outcome {
         if contact.email_subscription == "unsubscribed" {
             return failed(BlockedBecause::Unsubscribed);
         }
@@ -212,10 +251,7 @@ impl Dispatcher {
         let Some(mailer) = &self.mail.mailer else {
             return failed(BlockedBecause::NotSetUp);
         };
-        let words = match self.render(message, contact).await {
-            Ok(words) => words,
-            Err(e) => return self.transient(message, now, format!("database: {e}")),
-        };
+        let words = self.render(message, contact, batch);
         let files = match self.files(message).await {
             Ok(files) => files,
             Err(e) => return self.transient(message, now, format!("database: {e}")),
@@ -258,15 +294,13 @@ impl Dispatcher {
         provider: &impl TextProvider,
         message: &Claimed,
         contact: &Contact,
+        batch: &Batch,
         now: DateTime<Utc>,
     ) -> Outcome {
         let Some(phone) = contact.phone.as_deref() else {
             return failed(BlockedBecause::NoAddress);
         };
-        let words = match self.render(message, contact).await {
-            Ok(words) => words,
-            Err(e) => return self.transient(message, now, format!("database: {e}")),
-        };
+        let words = self.render(message, contact, batch);
         let text = Text {
             to: phone,
             body: &words.body,
@@ -290,26 +324,14 @@ impl Dispatcher {
     /// The message's files with their bytes.
     async fn files(&self, message: &Claimed) -> AppResult<Vec<(Attachment, Vec<u8>)>> {
         let mut files = Vec::new();
+        if message.files == 0 {
+            return Ok(files);
+        }
         for file in super::attachments::store::of_message(&self.db, message.id).await? {
             let data = super::attachments::store::data(&self.db, file.id).await?;
             files.push((file, data));
         }
         Ok(files)
-    }
-
-    /// The writer's name, email and language, if the message has a writer still known.
-    async fn author(
-        &self,
-        message: &Claimed,
-    ) -> AppResult<Option<(String, String, Option<crate::i18n::Locale>)>> {
-        match message.author_id {
-            Some(author) => match crate::team::store::contact_details(&self.db, author).await {
-                Ok(details) => Ok(Some(details)),
-                Err(crate::error::AppError::NotFound) => Ok(None),
-                Err(e) => Err(e),
-            },
-            None => Ok(None),
-        }
     }
 
     /// Runs until `stop`: sends what is due, then sleeps until the next message is due, a new one

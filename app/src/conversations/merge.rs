@@ -129,16 +129,10 @@ impl MergeValues {
     pub fn new(contact: &Contact, layout: &Layout, sender: &Sender, l: Locale) -> MergeValues {
         let mut values = BTreeMap::new();
         for field in Field::ALL {
-            let value = match field {
-                Field::ContactType => contact
-                    .contact_type_id
-                    .and_then(|id| layout.contact_type(id))
-                    .map(|t| t.label(l))
-                    .unwrap_or_default(),
-                Field::DateOfBirth => contact.date_of_birth.map(|d| l.date(d)).unwrap_or_default(),
-                _ => field.shown(contact),
-            };
-            values.insert(format!("contact.{}", field.key()), value);
+            values.insert(
+                format!("contact.{}", field.key()),
+                field.read(contact, layout, l),
+            );
         }
         for f in layout.fields() {
             if let CardField::Custom(custom) = &f.field {

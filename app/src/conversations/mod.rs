@@ -37,7 +37,8 @@ use crate::{
 };
 
 /// The files attached to messages: uploaded with a draft, downloaded from the thread. Behind the
-/// session like the pages (each handler checks the contact may be seen).
+/// session like the pages (each handler checks the contact may be seen); with them, the contacts
+/// list's CSV export.
 #[cfg(feature = "ssr")]
 pub fn signed_in_routes() -> axum::Router<crate::state::AppState> {
     use axum::{
@@ -52,6 +53,10 @@ pub fn signed_in_routes() -> axum::Router<crate::state::AppState> {
                 .layer(DefaultBodyLimit::max(attachments::MAX_BYTES + 64 * 1024)),
         )
         .route("/attachments/{id}", get(attachments::store::download))
+        .route(
+            "/contacts/export.csv",
+            get(crate::contacts::export::export_csv),
+        )
 }
 
 /// The addresses contacts and providers reach without a session: the unsubscribe page (and the

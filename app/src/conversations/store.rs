@@ -350,6 +350,8 @@ pub struct Claimed {
     /// When it was first due: retries stop some time after it.
     pub send_at: DateTime<Utc>,
     pub attempts: i32,
+    /// How many files go with it.
+    pub files: i64,
 }
 
 /// Claims up to `limit` messages due at `now` (or abandoned by a dispatcher whose lease ran out),
@@ -373,7 +375,8 @@ pub async fn claim_due(
               OR (status = 'sending' AND lease_until <= $1) \
            ORDER BY next_attempt_at LIMIT $3{lock}) \
          RETURNING id, contact_id, channel, author_id, subject, body, message_key, lease_until, \
-           send_at, attempts"
+           send_at, attempts, \
+           (SELECT COUNT(*) FROM attachments a WHERE a.message_id = messages.id) AS files"
     );
     let claimed: Vec<Claimed> = with_db!(db, pool => sqlx::query_as(&sql)
         .bind(now)

@@ -135,11 +135,11 @@ fn check_color(color: &str) -> AppResult<TagColor> {
     TagColor::parse(color).ok_or_else(|| AppError::invalid("color", Problem::ColorUnknown))
 }
 
-/// Every tag of the team with how many contacts carry it, by name.
+/// Every tag of the team with how many contacts the user may see carry it, by name.
 #[server(input = Json)]
 pub async fn list_tags() -> AppResult<Vec<TagUsage>> {
-    crate::auth::ssr::current_user()?;
-    store::list(&crate::state::db()).await
+    let viewer = crate::contacts::store::viewer()?;
+    store::list(&crate::state::db(), &viewer).await
 }
 
 /// Creates a tag (anyone may; the card does it on the fly).

@@ -8,25 +8,34 @@ use crate::{
         store::{Actor, Change},
         what,
     },
+    contacts::store::{visible_condition, Viewer},
     db::{new_id, now, Db},
     error::{AppError, AppResult, Problem},
     record, with_db,
 };
 
-pub async fn list(db: &Db) -> AppResult<Vec<TagUsage>> {
+/// Every tag, with how many contacts `viewer` may see carry it (a private contact is not
+/// counted for someone who can't see it).
+pub async fn list(db: &Db, viewer: &Viewer) -> AppResult<Vec<TagUsage>> {
     #[derive(sqlx::FromRow)]
     struct Row {
         #[sqlx(flatten)]
         tag: Tag,
         contacts: i64,
     }
-    let rows: Vec<Row> = with_db!(db, pool => sqlx::query_as(
+    let condition = visible_condition(viewer, 1);
+    let sql = format!(
         "SELECT tags.id, tags.name, tags.color, \
-         (SELECT COUNT(*) FROM contact_tags ct WHERE ct.tag_id = tags.id) AS contacts \
+         (SELECT COUNT(*) FROM contact_tags ct JOIN contacts ON contacts.id = ct.contact_id \
+          WHERE ct.tag_id = tags.id AND {}) AS contacts \
          FROM tags ORDER BY tags.name_key",
-    )
-    .fetch_all(pool)
-    .await)?;
+        condition.as_deref().unwrap_or("TRUE")
+    );
+    let rows: Vec<Row> = with_db!(db, pool => {
+        let query = sqlx::query_as(&sql);
+        let query = if condition.is_some() { query.bind(viewer.user.id) } else { query };
+        query.fetch_all(pool).await
+    })?;
     Ok(rows
         .into_iter()
         .map(|r| TagUsage {

@@ -375,8 +375,9 @@ impl Inbox {
         });
         server
             .with_name("localhost")
-            // As many connections at once as the dispatcher opens (a real server takes more).
-            .with_num_threads(32)
+            // A thread per connection: room for two instances' dispatchers at once, each keeping
+            // `Mailer::CONNECTIONS` open (a connection beyond the threads would wait unserved).
+            .with_num_threads(128)
             .with_ssl(mailin_embedded::SslConfig::None)
             .expect("no TLS")
             .with_tcp_listener(listener);
