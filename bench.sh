@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # Benchmarks, printed as tables and written as JSON to end2end/bench/results/. Needs a release
-# build (./build.sh). Usage: ./bench.sh [contacts]   (default 1000000)
+# build (./build.sh).
 #
-# Contact page (issue 3): server time for the contact page's data (open_contact) and, in
-# Chromium, the time from pressing Next to the next heading painted, prefetched and not.
-# The seeded database is kept in data/bench-N.db: seeding a million contacts takes minutes once.
-#
-#   ./bench.sh dispatch [--quick]   scheduled sends (issue 5), for one instance, on SQLite and
-#                                   PostgreSQL: 10,000 emails due at the same instant (emails per
-#                                   second into a local SMTP server) and 100,000 scheduled over an
-#                                   hour (lateness; --quick: 10,000 over six minutes). Takes a
-#                                   little over two hours without --quick.
+#   ./bench.sh [--sizes 10000,100000,1000000] [--seconds 10] [--engines sqlite,postgres]
+#       The suite (end2end/bench/suite.py): for SQLite and PostgreSQL, each size seeded once and
+#       kept (data/), the server under wrk for the contact page's data, the list and search at 1,
+#       16 and 64 connections, its memory idle and under load; the scheduled-send numbers of the
+#       last `./bench.sh dispatch`; the three pages' transfer size and Lighthouse scores. About
+#       25 minutes after the first seeding (which takes about 20). `--print` reprints the tables.
+#   ./bench.sh dispatch [--quick]
+#       Scheduled sends (issue 5), for one instance, on SQLite and PostgreSQL: 10,000 emails due
+#       at the same instant (emails per second into a local SMTP server) and 100,000 scheduled
+#       over an hour (lateness; --quick: 10,000 over six minutes). A little over two hours.
+#   ./bench.sh contact-page [contacts]
+#       The contact page in Chromium (issue 3): server time for its data, and Next to the next
+#       heading painted, prefetched and not (default 1,000,000 contacts).
 set -euo pipefail
 cd "$(dirname "$0")"
-RUBRICA_BROWSER=1 source ./setup.sh
+RUBRICA_BROWSER=1 RUBRICA_POSTGRES=1 RUBRICA_SCALE=1 source ./setup.sh
+export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 
 if [ "${1:-}" = dispatch ]; then
   quick="${2:-}"
-  export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
   echo "==> building the dispatcher benchmark (release)"
   cargo build --release -p server --example dispatch_bench
   results=end2end/bench/results
@@ -53,7 +57,10 @@ fi
   echo "build first: ./build.sh" >&2
   exit 1
 }
-contacts="${1:-1000000}"
+if [ "${1:-}" != contact-page ]; then
+  exec python3 end2end/bench/suite.py "$@"
+fi
+contacts="${2:-1000000}"
 db="data/bench-$contacts.db"
 mkdir -p data
 if [ ! -f "$db.done" ]; then

@@ -18,6 +18,6 @@ echo "==> building Rubrica (release)"
     --lib-cargo-args=-Zbuild-std=std,panic_abort
 )
 cargo leptos build --release --split --server-only
-for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css; do
+for f in target/site/pkg/*.wasm target/site/pkg/*.js target/site/pkg/*.css target/site/screens.css; do
   zopfli "$f"
 done

@@ -5,6 +5,7 @@
 #   source ./setup.sh                       # build tools, and end2end/node_modules/.bin on PATH
 #   RUBRICA_BROWSER=1 source ./setup.sh      # + Debian's Chromium and aiosmtpd for the browser tests
 #   RUBRICA_POSTGRES=1 source ./setup.sh     # + a running PostgreSQL on 127.0.0.1:5432
+#   RUBRICA_SCALE=1 source ./setup.sh        # + Debian's nginx and wrk (scale.sh, bench.sh)
 #
 # Sourced by run.sh and test.sh; it can also be run on its own.
 
@@ -73,6 +74,14 @@ _rubrica_setup() {
     echo "$say installing Debian's aiosmtpd"
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-aiosmtpd
+  fi
+
+  # A real load balancer in front of several instances (./scale.sh), and a real HTTP load tool for
+  # the benchmarks (./bench.sh): both from Debian.
+  if [ "${RUBRICA_SCALE:-}" = 1 ] && ! { [ -x /usr/sbin/nginx ] && command -v wrk >/dev/null; }; then
+    echo "$say installing Debian's nginx and wrk"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nginx wrk
   fi
 
   if [ "${RUBRICA_POSTGRES:-}" = 1 ] && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

@@ -22,3 +22,6 @@ cargo test --workspace --exclude frontend
 ./build.sh
 
 ./e2e.sh "$@"
+
+# Three instances behind nginx on one PostgreSQL (about two minutes).
+./scale.sh

@@ -150,10 +150,23 @@ impl Db {
         }
     }
 
+    /// Applies the migrations this build knows and has not applied yet. Migrations a newer
+    /// version applied are left alone rather than refused: during a rolling deploy the previous
+    /// version keeps serving (and restarting) on the new schema, which is why every migration
+    /// stays backward compatible for one version (ARCHITECTURE.md, "Migrations"). On PostgreSQL,
+    /// sqlx holds an advisory lock meanwhile, so instances starting together migrate once.
     pub async fn migrate(&self) -> Result<(), DbError> {
         match self {
-            Db::Sqlite(pool) => sqlx::migrate!("../migrations/sqlite").run(pool).await?,
-            Db::Postgres(pool) => sqlx::migrate!("../migrations/postgres").run(pool).await?,
+            Db::Sqlite(pool) => {
+                let mut migrator = sqlx::migrate!("../migrations/sqlite");
+                migrator.set_ignore_missing(true);
+                migrator.run(pool).await?
+            }
+            Db::Postgres(pool) => {
+                let mut migrator = sqlx::migrate!("../migrations/postgres");
+                migrator.set_ignore_missing(true);
+                migrator.run(pool).await?
+            }
         }
         Ok(())
     }

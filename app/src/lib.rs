@@ -9,14 +9,17 @@
 
 /// Declares `$route`, a lazily loaded route showing the component `$page`: its code comes in a wasm
 /// chunk of its own (`cargo leptos build --split`), fetched the first time the page is shown.
+/// With `, with screens.css`, the stylesheet of the contact page and Settings is fetched as the
+/// route is entered, beside its code.
 macro_rules! lazy_page {
-    ($(#[$doc:meta])* $route:ident => $page:ident) => {
+    ($(#[$doc:meta])* $route:ident => $page:ident $(, with $css:ident)?) => {
         $(#[$doc])*
         pub struct $route;
 
         #[leptos_router::lazy_route]
         impl leptos_router::LazyRoute for $route {
             fn data() -> Self {
+                $( $crate::ui::$css(); )?
                 $route
             }
 
@@ -81,6 +84,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                {ui::needs_screens_css().then(|| view! {
+                    <link id=ui::SCREENS_CSS_ID rel="stylesheet" href=ui::SCREENS_CSS/>
+                })}
                 <script inner_html=KEEP_EARLY_TYPING></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>

@@ -12,7 +12,7 @@ use crate::{
 
 lazy_page!(
     /// `/settings/:section`, in a wasm chunk of its own.
-    SettingsRoute => SettingsPage
+    SettingsRoute => SettingsPage, with screens_css
 );
 
 #[component]

@@ -2,7 +2,7 @@
 // reload, and the SMTP server holds it; a scheduled message is edited and cancelled; an hour
 // the clocks skip is refused in words.
 import { test, expect, type Page } from "@playwright/test";
-import { mailTo, open, signInAsAdmin } from "./fixtures";
+import { mailTo, open, romeIn, schedule, signInAsAdmin, write } from "./fixtures";
 
 test.describe.configure({ mode: "serial" });
 test.use({ timezoneId: "Europe/Rome" });
@@ -11,33 +11,11 @@ const suffix = Date.now().toString(36).slice(-5);
 const name = `Carla Msg${suffix}`;
 const address = `carla.${suffix}@example.it`;
 
-/** `ms` from now on Rome's wall clock, as a datetime-local input takes it (with seconds). */
-function romeIn(ms: number): string {
-  return new Date(Date.now() + ms)
-    .toLocaleString("sv-SE", { timeZone: "Europe/Rome" })
-    .replace(" ", "T");
-}
-
 async function openCarla(page: Page) {
   await open(page, `/contacts?q=Msg${suffix}`);
   await page.getByRole("link", { name }).click();
   await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-}
-
-async function write(page: Page, subject: string, body: string) {
-  const conversation = page.getByRole("region", { name: "Conversation" });
-  await conversation.getByRole("radio", { name: "Email" }).check();
-  await conversation.getByRole("textbox", { name: "Subject" }).fill(subject);
-  await conversation.getByRole("textbox", { name: "Message" }).fill(body);
-}
-
-async function schedule(page: Page, at: string, zone = "Europe/Rome") {
-  await page.getByRole("region", { name: "Conversation" }).getByRole("button", { name: "Schedule", exact: true }).click();
-  const dialog = page.getByRole("dialog", { name: "Schedule" });
-  await dialog.getByLabel("Send at").fill(at);
-  await dialog.getByRole("combobox", { name: "Time zone" }).selectOption(zone);
-  return dialog;
 }
 
 const item = (page: Page, subject: string) =>

@@ -81,14 +81,29 @@ test("a snippet saved from the composer comes back by typing / and its name; emo
   await expect(message(page)).toHaveValue("Grazie per averci scritto, {{contact.first_name}}!");
   await expect(suggestions).toBeHidden();
 
+  // Changed right there in the composer's Snippets panel, it inserts its new text.
+  const snippets = pane.getByRole("button", { name: "Snippets", exact: true });
+  if ((await snippets.getAttribute("aria-expanded")) !== "true") await snippets.click();
+  await pane.getByRole("button", { name: `Edit snippet ${snippetName}` }).click();
+  await pane.getByRole("textbox", { name: "Snippet text" }).fill("Grazie mille, {{contact.first_name}}!");
+  await pane.getByRole("button", { name: "Save snippet" }).click();
+  await expect(pane.getByRole("textbox", { name: "Snippet text" })).toBeHidden();
+  await expect(pane.getByRole("button", { name: new RegExp(`${snippetName}.*Grazie mille`) })).toBeVisible();
+  await snippets.click();
+  await message(page).fill("");
+  await message(page).pressSequentially(`/${snippetName.slice(0, 5)}`);
+  await expect(suggestions.getByRole("option", { name: snippetName })).toBeVisible();
+  await message(page).press("Enter");
+  await expect(message(page)).toHaveValue("Grazie mille, {{contact.first_name}}!");
+
   await pane.getByRole("button", { name: "Emoji" }).click();
   await pane.getByRole("group", { name: "Emoji" }).getByRole("button", { name: "👍" }).click();
-  await expect(message(page)).toHaveValue("Grazie per averci scritto, {{contact.first_name}}!👍");
+  await expect(message(page)).toHaveValue("Grazie mille, {{contact.first_name}}!👍");
 
   // The draft survives a reload, tools' work included.
   await page.reload();
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-  await expect(message(page)).toHaveValue("Grazie per averci scritto, {{contact.first_name}}!👍");
+  await expect(message(page)).toHaveValue("Grazie mille, {{contact.first_name}}!👍");
 
   await open(page, "/settings/snippets");
   await expect(page.getByRole("listitem", { name: snippetName })).toBeVisible();

@@ -1,4 +1,5 @@
-// What the browser tests share: the first admin's credentials and "wait until the page is live".
+// What the browser tests share: the first admin's credentials, "wait until the page is live",
+// the test mailbox and the composer.
 import { expect, type Page } from "@playwright/test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -53,4 +54,28 @@ export async function mailTo(to: string): Promise<string> {
     .poll(() => (found = mails().filter((m) => m.includes(to)).pop()), { timeout: 15_000 })
     .toBeTruthy();
   return found!;
+}
+
+/** `ms` from now on Rome's wall clock, as a datetime-local input takes it (with seconds). */
+export function romeIn(ms: number): string {
+  return new Date(Date.now() + ms)
+    .toLocaleString("sv-SE", { timeZone: "Europe/Rome" })
+    .replace(" ", "T");
+}
+
+/** Writes an email in the contact page's composer. */
+export async function write(page: Page, subject: string, body: string) {
+  const conversation = page.getByRole("region", { name: "Conversation" });
+  await conversation.getByRole("radio", { name: "Email" }).check();
+  await conversation.getByRole("textbox", { name: "Subject" }).fill(subject);
+  await conversation.getByRole("textbox", { name: "Message" }).fill(body);
+}
+
+/** Opens the Schedule dialog with a time in a zone filled in. */
+export async function schedule(page: Page, at: string, zone = "Europe/Rome") {
+  await page.getByRole("region", { name: "Conversation" }).getByRole("button", { name: "Schedule", exact: true }).click();
+  const dialog = page.getByRole("dialog", { name: "Schedule" });
+  await dialog.getByLabel("Send at").fill(at);
+  await dialog.getByRole("combobox", { name: "Time zone" }).selectOption(zone);
+  return dialog;
 }

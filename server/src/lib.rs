@@ -27,7 +27,9 @@ use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
 use tower_http::{
-    compression::CompressionLayer, services::ServeDir, set_header::SetResponseHeaderLayer,
+    compression::CompressionLayer,
+    services::{ServeDir, ServeFile},
+    set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
 };
 
@@ -76,8 +78,20 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("no-cache"),
         ))
         .service(ServeDir::new(pkg).precompressed_br().precompressed_gzip());
+    // The contact page's and Settings' stylesheet, the same way (see `app::ui::SCREENS_CSS`).
+    let screens_css = tower::ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .service(
+            ServeFile::new(std::path::Path::new(options.site_root.as_ref()).join("screens.css"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        );
     Router::new()
         .route("/healthz", get(healthz))
+        .route_service(app::ui::SCREENS_CSS, screens_css)
         .merge(app::conversations::signed_in_routes())
         .nest_service("/pkg", assets)
         .leptos_routes(&state, routes, move || shell(options.clone()))
@@ -145,17 +159,25 @@ pub struct Running {
     pub state: AppState,
     shutdown: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<anyhow::Result<()>>,
+    dispatcher: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
     /// Asks the server to finish the requests in flight and stop, and waits for it.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(true);
-        self.task.await.context("the server task")?
+        self.wait().await
     }
 
+    /// Waits until the server has stopped: HTTP first, then the dispatcher, which finishes the
+    /// sends it has begun and records how they went (so that a stopped instance leaves no message
+    /// claimed and half sent for another one to send again).
     pub async fn wait(self) -> anyhow::Result<()> {
-        self.task.await.context("the server task")?
+        let served = self.task.await.context("the server task")?;
+        if let Some(dispatcher) = self.dispatcher {
+            dispatcher.await.context("the dispatcher task")?;
+        }
+        served
     }
 }
 
@@ -178,8 +200,18 @@ pub async fn start_with(
     dispatch: bool,
 ) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
-    let (shutdown, mut stopped) = tokio::sync::watch::channel(false);
+    let (shutdown, stopped) = tokio::sync::watch::channel(false);
     let app = router(state.clone());
+
+    // SIGTERM stops everything the same way `Running::stop` does: the dispatcher too.
+    if on_signal {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            termination_signal().await;
+            tracing::info!("shutting down: finishing requests and sends in flight");
+            let _ = shutdown.send(true);
+        });
+    }
 
     // Idle sessions are refused when used anyway; this only keeps the table small.
     let janitor_state = state.clone();
@@ -201,21 +233,13 @@ pub async fn start_with(
     });
 
     // Scheduled and queued messages go out from here, whether or not anyone has a page open.
-    if dispatch {
-        tokio::spawn(state.dispatcher().run(stopped.clone()));
-    }
+    let dispatcher = dispatch.then(|| tokio::spawn(state.dispatcher().run(stopped.clone())));
 
+    let mut http_stop = stopped;
     let task = tokio::spawn(async move {
         axum::serve(listener, app.into_make_service())
             .with_graceful_shutdown(async move {
-                if on_signal {
-                    tokio::select! {
-                        _ = stopped.changed() => {}
-                        _ = termination_signal() => tracing::info!("shutting down: finishing requests in flight"),
-                    }
-                } else {
-                    let _ = stopped.changed().await;
-                }
+                let _ = http_stop.wait_for(|stop| *stop).await;
             })
             .await
             .context("serving HTTP")
@@ -225,6 +249,7 @@ pub async fn start_with(
         state,
         shutdown,
         task,
+        dispatcher,
     })
 }
 

@@ -232,7 +232,11 @@ pub async fn session_layer(
 ) -> Response {
     let path = req.uri().path().to_owned();
     // Bundles, the icon and the health check are the same for everyone: no session lookup.
-    if path.starts_with("/pkg/") || path.starts_with("/favicon") || path == "/healthz" {
+    if path.starts_with("/pkg/")
+        || path.starts_with("/favicon")
+        || path == "/healthz"
+        || path == crate::ui::SCREENS_CSS
+    {
         return next.run(req).await;
     }
     let signed_in = match session_token(&req) {

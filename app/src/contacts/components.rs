@@ -452,7 +452,7 @@ fn NewContactForm(close: Callback<()>) -> impl IntoView {
 lazy_page!(
     /// The contact page as a lazily loaded route: its code (the card, field parsing, the
     /// time-zone list) reaches the browser only when a contact is first opened.
-    ContactRoute => ContactPage
+    ContactRoute => ContactPage, with screens_css
 );
 
 #[component]

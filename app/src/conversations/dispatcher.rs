@@ -121,6 +121,16 @@ impl Dispatcher {
     /// Sends everything due at `now`, batch after batch, and says what became of it. The
     /// messages of a batch are sent several at a time (each on its own pooled connection).
     pub async fn run_due(&self, now: DateTime<Utc>) -> AppResult<RunReport> {
+        self.run_due_until(now, None).await
+    }
+
+    /// [`Dispatcher::run_due`], claiming no further batch once `stop` is set: what was claimed is
+    /// still sent and recorded, so a server that stops leaves nothing half done.
+    async fn run_due_until(
+        &self,
+        now: DateTime<Utc>,
+        stop: Option<&watch::Receiver<bool>>,
+    ) -> AppResult<RunReport> {
         let mut report = RunReport::default();
         let at_once = self
             .mail
@@ -130,6 +140,9 @@ impl Dispatcher {
         // Claimed a few rounds at a time: enough to keep every connection busy.
         let batch = (at_once * 4) as i64;
         loop {
+            if stop.is_some_and(|stop| *stop.borrow()) {
+                return Ok(report);
+            }
             let claimed = store::claim_due(&self.db, now, now + self.lease, batch).await?;
             if claimed.is_empty() {
                 return Ok(report);
@@ -339,7 +352,7 @@ impl Dispatcher {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         loop {
             let now = crate::db::now();
-            if let Err(e) = self.run_due(now).await {
+            if let Err(e) = self.run_due_until(now, Some(&stop)).await {
                 tracing::error!(error = %e, "the dispatcher could not run");
             }
             let pause = match store::next_due(&self.db).await {
@@ -353,7 +366,10 @@ impl Dispatcher {
             tokio::select! {
                 _ = tokio::time::sleep(pause) => {}
                 _ = self.wake.0.notified() => {}
-                _ = stop.changed() => return,
+                changed = stop.changed() => if changed.is_err() { return },
+            }
+            if *stop.borrow() {
+                return;
             }
         }
     }

@@ -11,7 +11,7 @@ use super::{
 use crate::{
     error::AppError,
     i18n::{use_locale, Locale},
-    snippets::{list_snippets, save_snippet, Snippet, SnippetDraft},
+    snippets::{list_snippets, save_snippet, Snippet, SnippetDraft, SnippetForm},
 };
 
 /// The emoji the picker offers (bundled: no font or image is fetched from anywhere).
@@ -297,6 +297,14 @@ fn SnippetsPanel(tools: ToolsState) -> impl IntoView {
     let name = RwSignal::new(String::new());
     let team = RwSignal::new(false);
     let saved = RwSignal::new(false);
+    // The snippet being changed right here, if any; once saved (or deleted), the list is read
+    // again.
+    let editing = RwSignal::new(None::<uuid::Uuid>);
+    let reloaded = Callback::new(move |_| {
+        editing.set(None);
+        t.snippets.set(None);
+        t.load_snippets();
+    });
     let error = RwSignal::new(None::<AppError>);
     let save = move |ev: ev::SubmitEvent| {
         ev.prevent_default();
@@ -353,6 +361,13 @@ fn SnippetsPanel(tools: ToolsState) -> impl IntoView {
                         {list.iter().cloned().map(|snippet| {
                             let name = snippet.name.clone();
                             let excerpt: String = snippet.body.chars().take(80).collect();
+                            let id = snippet.id;
+                            let edit_label = match l {
+                                Locale::En => format!("Edit snippet {name}"),
+                                Locale::It => format!("Modifica modello {name}"),
+                            };
+                            let for_form = snippet.clone();
+                            let editable = snippet.editable;
                             view! {
                                 <li>
                                     <button type="button" class="snippet-choice"
@@ -360,6 +375,16 @@ fn SnippetsPanel(tools: ToolsState) -> impl IntoView {
                                         <strong>{name}</strong>
                                         <span class="muted">{excerpt}</span>
                                     </button>
+                                    {editable.then(|| view! {
+                                        <button type="button" aria-label=edit_label
+                                            aria-expanded=move || if editing.get() == Some(id) { "true" } else { "false" }
+                                            on:click=move |_| editing.update(|e| *e = if *e == Some(id) { None } else { Some(id) })>
+                                            {l.t("Edit", "Modifica")}
+                                        </button>
+                                    })}
+                                    {move || (editing.get() == Some(id)).then(|| view! {
+                                        <SnippetForm snippet=Some(for_form.clone()) saved=reloaded/>
+                                    })}
                                 </li>
                             }
                         }).collect_view()}

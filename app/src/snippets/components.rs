@@ -60,9 +60,10 @@ pub fn SnippetsSettingsPage() -> impl IntoView {
     }
 }
 
-/// A snippet's form: a new one (`snippet` empty), or one to change or delete.
+/// A snippet's form: a new one (`snippet` empty), or one to change or delete. Settings shows it,
+/// and the composer's Snippets panel for the one being edited there.
 #[component]
-fn SnippetForm(snippet: Option<Snippet>, saved: Callback<()>) -> impl IntoView {
+pub fn SnippetForm(snippet: Option<Snippet>, saved: Callback<()>) -> impl IntoView {
     let l = use_locale();
     let id: Option<Uuid> = snippet.as_ref().map(|s| s.id);
     let prefix = id.map_or("new-snippet".to_string(), |id| {

@@ -6,7 +6,7 @@ mod components;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-pub use components::SnippetsSettingsPage;
+pub use components::{SnippetForm, SnippetsSettingsPage};
 
 use leptos::{prelude::*, server_fn::codec::Json};
 use serde::{Deserialize, Serialize};

@@ -4,6 +4,40 @@ use leptos::prelude::*;
 
 use crate::{error::AppError, i18n::use_locale};
 
+/// The stylesheet of the contact page and Settings (`public/screens.css`): the first bundle,
+/// which the contacts list needs, stays without it.
+pub const SCREENS_CSS: &str = "/screens.css";
+pub const SCREENS_CSS_ID: &str = "screens-css";
+
+/// Whether the page the server is rendering is one of those screens (their stylesheet then goes
+/// in the head, so the first paint is styled).
+pub fn needs_screens_css() -> bool {
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = use_context::<http::request::Parts>() {
+        let path = parts.uri.path();
+        return path.starts_with("/contacts/") || path.starts_with("/settings");
+    }
+    false
+}
+
+/// Adds the screens' stylesheet to the page, once, when the browser navigates to one of them
+/// (it loads while their code does).
+pub fn screens_css() {
+    #[cfg(feature = "hydrate")]
+    {
+        let document = document();
+        if document.get_element_by_id(SCREENS_CSS_ID).is_some() {
+            return;
+        }
+        if let (Ok(link), Some(head)) = (document.create_element("link"), document.head()) {
+            let _ = link.set_attribute("id", SCREENS_CSS_ID);
+            let _ = link.set_attribute("rel", "stylesheet");
+            let _ = link.set_attribute("href", SCREENS_CSS);
+            let _ = head.append_child(&link);
+        }
+    }
+}
+
 /// The error a server action ended with, if any.
 pub fn action_error<I, O>(action: ServerAction<I>) -> Signal<Option<AppError>>
 where

@@ -1,0 +1,67 @@
+//! Rolling deploys: the schema moves one version ahead of some of the instances serving it.
+
+use app::{db_test, with_db};
+
+db_test!(
+    an_instance_of_the_previous_version_starts_on_a_schema_a_newer_one_migrated,
+    |db| {
+        // What a newer version would leave behind: a migration this build has never heard of.
+        with_db!(&db, pool => sqlx::query(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (99991231000000, 'from a newer version', TRUE, $1, 0)",
+        )
+        .bind(vec![0u8; 48])
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+        .expect("record a newer migration");
+
+        db.migrate()
+            .await
+            .expect("an older build starts on the newer schema");
+        // And migrating again changes nothing.
+        db.migrate().await.expect("migrating twice");
+    }
+);
+
+/// The migrations added since the first release (the last one of the project's first weeks, which
+/// was applied before anyone ran Rubrica for real) only add: a column, table or index the previous
+/// version doesn't know is ignored by it, one it still reads must not go away or change.
+#[test]
+fn migrations_since_the_first_release_are_backward_compatible() {
+    const FIRST_RELEASE: &str = "20261126000001";
+    // What the previous version could trip over.
+    const BREAKING: &[&str] = &[
+        "DROP COLUMN",
+        "DROP TABLE",
+        "RENAME",
+        "ALTER COLUMN",
+        "SET NOT NULL",
+        "DROP VIEW",
+    ];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations");
+    for engine in ["sqlite", "postgres"] {
+        for entry in std::fs::read_dir(root.join(engine)).expect("the migrations folder") {
+            let path = entry.expect("a migration").path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let version = name.split('_').next().unwrap_or_default();
+            if version <= FIRST_RELEASE || !name.ends_with(".sql") {
+                continue;
+            }
+            let sql = std::fs::read_to_string(&path).expect("a readable migration");
+            let code: String = sql
+                .lines()
+                .map(|line| line.split("--").next().unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join("\n")
+                .to_uppercase();
+            for breaking in BREAKING {
+                assert!(
+                    !code.contains(breaking),
+                    "{engine}/{name} has {breaking}: the previous version may still use it. \
+                     Split it: add now, remove in the version after (ARCHITECTURE.md, \"Migrations\")"
+                );
+            }
+        }
+    }
+}
