@@ -104,12 +104,19 @@ class Database:
                 return [r[0] for r in db.execute(sql_sqlite)]
         return psql(self.url, sql_pg).splitlines()
 
-    def contact_ids(self, k):
+    def contact_places(self, k):
+        """`k` contacts from all over the list, each with the place in the list (`?pos=&of=`)
+        the contact page sends when opened from the list or reached with Previous / Next, so
+        the server counts nothing (the list's total is counted up to 10,000, as the list does)."""
+        sql = (f"SELECT id, pos FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY sort_name, id) AS pos "
+               f"FROM contacts) AS ranked ORDER BY random() LIMIT {k}")
+        of = f"{min(self.n, 10_000)}{'+' if self.n > 10_000 else ''}"
         if self.engine == "sqlite":
             with sqlite3.connect(self.path) as db:
-                rows = db.execute(f"SELECT id FROM contacts ORDER BY random() LIMIT {k}")
-                return [str(uuid.UUID(bytes=r[0])) for r in rows]
-        return psql(self.url, f"SELECT id FROM contacts ORDER BY random() LIMIT {k}").splitlines()
+                rows = [(str(uuid.UUID(bytes=r[0])), r[1]) for r in db.execute(sql)]
+        else:
+            rows = [tuple(line.split("|")) for line in psql(self.url, sql).splitlines()]
+        return [(i, f"?pos={pos}&of={of}") for i, pos in rows]
 
     def search_terms(self, k):
         """What people type in the search box: a surname, a full name, the start of a name."""
@@ -243,12 +250,12 @@ def check_bodies(server, path, cookie, bodies):
 def http_benchmarks(engine, n, args, urls):
     db = Database(engine, n)
     seeded = db.seed()
-    ids = db.contact_ids(5000)
+    places = db.contact_places(5000)
     terms = db.search_terms(600)
     work = RESULTS / "work"
     work.mkdir(exist_ok=True)
     bodies = {
-        "contact": [json.dumps({"id": i, "place": ""}) for i in ids],
+        "contact": [json.dumps({"id": i, "place": place}) for i, place in places],
         "list": [
             json.dumps({"q": None, "sort": sort, "after": None, "before": None, "tags": None, "not_tags": None})
             for sort in ("name", "-name", "-created", "created", "-updated", "updated")

@@ -367,23 +367,37 @@ pub async fn claim_due(
         Backend::Postgres => " FOR UPDATE SKIP LOCKED",
         Backend::Sqlite => "",
     };
-    let sql = format!(
-        "UPDATE messages SET status = 'sending', lease_until = $2, attempts = attempts + 1, \
-         updated_at = $1 \
-         WHERE id IN (SELECT id FROM messages \
-           WHERE (status = 'pending' AND next_attempt_at <= $1) \
-              OR (status = 'sending' AND lease_until <= $1) \
-           ORDER BY next_attempt_at LIMIT $3{lock}) \
-         RETURNING id, contact_id, channel, author_id, subject, body, message_key, lease_until, \
-           send_at, attempts, \
-           (SELECT COUNT(*) FROM attachments a WHERE a.message_id = messages.id) AS files"
-    );
-    let claimed: Vec<Claimed> = with_db!(db, pool => sqlx::query_as(&sql)
-        .bind(now)
-        .bind(lease_until)
-        .bind(limit)
-        .fetch_all(pool)
-        .await)?;
+    // Two statements, one per status, so that each finds its messages through its own partial
+    // index (an OR of the two would read the whole table): abandoned claims first (they are the
+    // oldest), then what is due, up to `limit` in all.
+    let mut claimed = Vec::new();
+    for (due, order) in [
+        ("status = 'sending' AND lease_until <= $1", "lease_until"),
+        (
+            "status = 'pending' AND next_attempt_at <= $1",
+            "next_attempt_at",
+        ),
+    ] {
+        let left = limit - claimed.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        let sql = format!(
+            "UPDATE messages SET status = 'sending', lease_until = $2, attempts = attempts + 1, \
+             updated_at = $1 \
+             WHERE id IN (SELECT id FROM messages WHERE {due} ORDER BY {order} LIMIT $3{lock}) \
+             RETURNING id, contact_id, channel, author_id, subject, body, message_key, lease_until, \
+               send_at, attempts, \
+               (SELECT COUNT(*) FROM attachments a WHERE a.message_id = messages.id) AS files"
+        );
+        let batch: Vec<Claimed> = with_db!(db, pool => sqlx::query_as(&sql)
+            .bind(now)
+            .bind(lease_until)
+            .bind(left)
+            .fetch_all(pool)
+            .await)?;
+        claimed.extend(batch);
+    }
     Ok(claimed)
 }
 
