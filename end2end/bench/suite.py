@@ -110,7 +110,7 @@ class Database:
         the server counts nothing (the list's total is counted up to 10,000, as the list does)."""
         sql = (f"SELECT id, pos FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY sort_name, id) AS pos "
                f"FROM contacts) AS ranked ORDER BY random() LIMIT {k}")
-        of = f"{min(self.n, 10_000)}{'+' if self.n > 10_000 else ''}"
+        of = f"{min(self.n, 10_000)}{'%2B' if self.n > 10_000 else ''}"
         if self.engine == "sqlite":
             with sqlite3.connect(self.path) as db:
                 rows = [(str(uuid.UUID(bytes=r[0])), r[1]) for r in db.execute(sql)]
@@ -219,8 +219,10 @@ def wrk(server, path, bodies_file, cookie, connections, seconds):
         stop.set()
         sampler.join()
     run = json.loads(out.strip().splitlines()[-1])
-    errors = sum(run["errors"].values())
-    if errors:
+    # Refused or failed answers make a run worthless; requests slower than wrk's timeout are
+    # counted and shown instead (they are the answer to "how slow").
+    failed = {k: v for k, v in run["errors"].items() if k != "timeout" and v}
+    if failed:
         raise RuntimeError(f"{path} at {connections} connections: errors {run['errors']}\n{out}")
     lat = run["latency_us"]
     return {
@@ -231,6 +233,7 @@ def wrk(server, path, bodies_file, cookie, connections, seconds):
         "p95_ms": lat["p95"] / 1000,
         "p99_ms": lat["p99"] / 1000,
         "max_ms": lat["max"] / 1000,
+        "timeouts": run["errors"]["timeout"],
         "rss_peak_mb": peak[0],
     }
 
@@ -326,8 +329,9 @@ def tables(suite):
                     target = f"p99 ≤ {CONTACT_P99_MS:g}, ≥ {CONTACT_RPS:,}/s — {verdict(ok)}"
                 elif name in ("list", "search"):
                     target = f"p95 ≤ {LIST_P95_MS:g} — {verdict(run['p95_ms'] <= LIST_P95_MS)}"
+                late = f" ({run['timeouts']} over 5 s)" if run.get("timeouts") else ""
                 out.append(
-                    f"| {r['engine']} | {name} | {run['connections']} | {run['rps']:,.0f} | {run['p50_ms']:.2f} "
+                    f"| {r['engine']} | {name} | {run['connections']} | {run['rps']:,.0f}{late} | {run['p50_ms']:.2f} "
                     f"| {run['p95_ms']:.2f} | {run['p99_ms']:.2f} | {target} |"
                 )
     out.append("\n### Server memory (RSS, MB)\n")

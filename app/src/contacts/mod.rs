@@ -631,9 +631,13 @@ impl ListTotal {
     }
 
     fn from_param(s: &str) -> Option<ListTotal> {
+        // `10000 `: a `+` that reached us unencoded (links made before it was encoded).
+        let s = s
+            .strip_suffix(' ')
+            .map_or(s.to_string(), |d| format!("{d}+"));
         let (digits, at_least) = match s.strip_suffix('+') {
             Some(d) => (d, true),
-            None => (s, false),
+            None => (s.as_str(), false),
         };
         Some(ListTotal {
             count: digits.parse().ok()?,
@@ -669,7 +673,9 @@ impl ListPlace {
             push(format!("pos={pos}"));
         }
         if let Some(of) = self.of {
-            push(format!("of={}", of.as_param()));
+            // Encoded: a bare `+` reads back as a space, and the total would be counted again
+            // on every step (15 ms at a million contacts).
+            push(format!("of={}", urlencoding::encode(&of.as_param())));
         }
         qs
     }
@@ -876,6 +882,25 @@ mod tests {
         let err = NewContact::parse("company", "Giulia", "", "  ").unwrap_err();
         assert!(err.field_problem("business_name").is_some());
         assert!(NewContact::parse("robot", "", "", "").is_err());
+    }
+
+    #[test]
+    fn a_contact_reached_from_a_long_list_keeps_its_at_least_total_in_the_url() {
+        let place = ListPlace {
+            list: ListQuery::default(),
+            pos: Some(735),
+            of: Some(ListTotal {
+                count: 10_000,
+                at_least: true,
+            }),
+        };
+        let qs = place.to_query_string();
+        assert!(qs.ends_with("pos=735&of=10000%2B"), "{qs}");
+        // Read back as the server reads it: nothing left to count.
+        assert_eq!(ListPlace::from_pairs(url_pairs(&qs)), place);
+        // A link written before the `+` was encoded still reads as "at least".
+        let old = ListPlace::from_pairs(url_pairs("?pos=735&of=10000+"));
+        assert_eq!(old.of, place.of);
     }
 
     #[test]
