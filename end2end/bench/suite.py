@@ -397,8 +397,14 @@ def main():
     args.connections = [int(c) for c in args.connections.split(",")]
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "suite.json"
+    dispatch = RESULTS / "dispatch.jsonl"
     if args.print:
-        print(tables(json.loads(out.read_text())))
+        suite = json.loads(out.read_text())
+        # `./bench.sh dispatch` may have run since.
+        if dispatch.exists():
+            suite["dispatch"] = [json.loads(l) for l in dispatch.read_text().splitlines() if l.strip()]
+            out.write_text(json.dumps(suite, indent=2))
+        print(tables(suite))
         return
     urls = server_functions()
     suite = {"machine": {"cores": os.cpu_count()}, "seconds_per_run": args.seconds, "http": []}
@@ -406,7 +412,6 @@ def main():
         for n in args.sizes:
             suite["http"].append(http_benchmarks(engine, n, args, urls))
             out.write_text(json.dumps(suite, indent=2))
-    dispatch = RESULTS / "dispatch.jsonl"
     if dispatch.exists():
         suite["dispatch"] = [json.loads(l) for l in dispatch.read_text().splitlines() if l.strip()]
     if not args.no_pages:
