@@ -7,7 +7,7 @@
 #       kept (data/), the server under wrk for the contact page's data, the list and search at 1,
 #       16 and 64 connections, its memory idle and under load; the scheduled-send numbers of the
 #       last `./bench.sh dispatch`; the three pages' transfer size and Lighthouse scores. About
-#       25 minutes after the first seeding (which takes about 20). `--print` reprints the tables.
+#       25 minutes (the first run also seeds the databases, a few minutes). `--print` reprints the tables.
 #   ./bench.sh dispatch [--quick]
 #       Scheduled sends (issue 5), for one instance, on SQLite and PostgreSQL: 10,000 emails due
 #       at the same instant (emails per second into a local SMTP server) and 100,000 scheduled
@@ -38,19 +38,7 @@ if [ "${1:-}" = dispatch ]; then
     echo "==> $engine: ${spread[0]} emails over ${spread[1]} s"
     ./target/release/examples/dispatch_bench $flag --messages "${spread[0]}" --over "${spread[1]}" | tee -a "$out"
   done
-  python3 - "$out" <<'PY'
-import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print()
-print("| database | emails | due over | received (twice) | lateness p50 / p95 / p99 / max (ms) | emails/s |")
-print("|---|---|---|---|---|---|")
-for r in rows:
-    l = r["lateness_ms"]
-    over = "one instant" if r["over_seconds"] == 0 else f"{r['over_seconds']:.0f} s"
-    rate = f"{r['emails_per_second']:.0f}" if r["over_seconds"] == 0 else "—"
-    print(f"| {r['database']} | {r['messages']:,} | {over} | {r['received']:,} ({r['received_twice']}) "
-          f"| {l['p50']:.0f} / {l['p95']:.0f} / {l['p99']:.0f} / {l['max']:.0f} | {rate} |")
-PY
+  python3 end2end/bench/suite.py --print
   exit 0
 fi
 [ -x target/release/rubrica ] && [ -f target/site/pkg/rubrica.wasm ] || {

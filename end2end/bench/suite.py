@@ -97,12 +97,12 @@ class Database:
         self.marker.write_text(self.url)
         return time.monotonic() - started
 
-    def sample(self, sql_sqlite, sql_pg):
+    def sample(self, sql):
         """Rows of one text column, for the requests' bodies."""
         if self.engine == "sqlite":
             with sqlite3.connect(self.path) as db:
-                return [r[0] for r in db.execute(sql_sqlite)]
-        return psql(self.url, sql_pg).splitlines()
+                return [r[0] for r in db.execute(sql)]
+        return psql(self.url, sql).splitlines()
 
     def contact_places(self, k):
         """`k` contacts from all over the list, each with the place in the list (`?pos=&of=`)
@@ -121,8 +121,8 @@ class Database:
     def search_terms(self, k):
         """What people type in the search box: a surname, a full name, the start of a name."""
         names = self.sample(
-            f"SELECT first_name || ' ' || last_name FROM contacts WHERE last_name IS NOT NULL ORDER BY random() LIMIT {k}",
-            f"SELECT first_name || ' ' || last_name FROM contacts WHERE last_name IS NOT NULL ORDER BY random() LIMIT {k}",
+            "SELECT first_name || ' ' || last_name FROM contacts WHERE last_name IS NOT NULL "
+            f"ORDER BY random() LIMIT {k}"
         )
         terms = []
         for i, name in enumerate(names):
@@ -312,8 +312,8 @@ def verdict(ok):
     return "met" if ok else "**missed**"
 
 
-def tables(suite):
-    out = []
+def http_tables(suite, out):
+    """The requests, memory and growth tables."""
     largest = max(r["contacts"] for r in suite["http"])
     out.append(f"### Requests, {largest:,} contacts (wrk on the same 2 cores; ms, requests/s)\n")
     out.append("| database | request | connections | req/s | p50 | p95 | p99 | target |")
@@ -356,10 +356,16 @@ def tables(suite):
                     run = next((x for x in rows.get(s, {}).get("endpoints", {}).get(name, []) if x["connections"] == 16), None)
                     cells.append(f"{run['p95_ms']:.2f}" if run else "—")
                 out.append(f"| {engine} | {name} | " + " | ".join(cells) + " |")
+
+
+def tables(suite):
+    out = []
+    if suite["http"]:
+        http_tables(suite, out)
     if suite.get("dispatch"):
         out.append("\n### Scheduled sends (./bench.sh dispatch)\n")
-        out.append("| database | emails | due over | lateness p50 / p95 / p99 / max (ms) | emails/s | target |")
-        out.append("|---|---|---|---|---|---|")
+        out.append("| database | emails | due over | received (twice) | lateness p50 / p95 / p99 / max (ms) | emails/s | target |")
+        out.append("|---|---|---|---|---|---|---|")
         for d in suite["dispatch"]:
             lat = d["lateness_ms"]
             if d["over_seconds"] == 0:
@@ -368,7 +374,8 @@ def tables(suite):
             else:
                 over, rate = f"{d['over_seconds']:.0f} s", "—"
                 target = f"p99 ≤ 1000 — {verdict(lat['p99'] <= 1000)}"
-            out.append(f"| {d['database']} | {d['messages']:,} | {over} | {lat['p50']:.0f} / {lat['p95']:.0f} / "
+            out.append(f"| {d['database']} | {d['messages']:,} | {over} | {d['received']:,} ({d['received_twice']}) "
+                       f"| {lat['p50']:.0f} / {lat['p95']:.0f} / "
                        f"{lat['p99']:.0f} / {lat['max']:.0f} | {rate} | {target} |")
     if suite.get("pages"):
         out.append("\n### Pages (release build; gzip as sent; Lighthouse mobile preset)\n")
@@ -399,11 +406,13 @@ def main():
     out = RESULTS / "suite.json"
     dispatch = RESULTS / "dispatch.jsonl"
     if args.print:
-        suite = json.loads(out.read_text())
+        # Only what `./bench.sh dispatch` measured, if the suite has not run yet.
+        suite = json.loads(out.read_text()) if out.exists() else {"http": []}
         # `./bench.sh dispatch` may have run since.
         if dispatch.exists():
             suite["dispatch"] = [json.loads(l) for l in dispatch.read_text().splitlines() if l.strip()]
-            out.write_text(json.dumps(suite, indent=2))
+            if out.exists():
+                out.write_text(json.dumps(suite, indent=2))
         print(tables(suite))
         return
     urls = server_functions()

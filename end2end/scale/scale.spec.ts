@@ -3,7 +3,7 @@
 // scheduled emails are each sent exactly once while instances are stopped and started.
 import { test, expect, type Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
-import { mails, open, romeIn, schedule, signInAsAdmin, write } from "../tests/fixtures";
+import { createPerson, mails, openFromList, romeIn, schedule, signInAsAdmin, write } from "../tests/fixtures";
 
 test.describe.configure({ mode: "serial" });
 test.use({ timezoneId: "Europe/Rome" });
@@ -36,28 +36,12 @@ function subjects(): Map<string, number> {
   return counts;
 }
 
-async function openFromList(page: Page, name: string) {
-  await open(page, `/contacts?q=${suffix}`);
-  await page.getByRole("link", { name }).click();
-  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-}
-
 test("sign-in, the list, the contact page, previous/next and editing work whichever instance answers", async ({ page }) => {
   const seen = answeredBy(page);
   await signInAsAdmin(page);
-  for (const name of names) {
-    const [first, last] = name.split(" ");
-    await open(page, "/contacts");
-    await page.getByRole("button", { name: "New contact" }).click();
-    const dialog = page.getByRole("dialog", { name: "New contact" });
-    await dialog.getByRole("textbox", { name: "First name" }).fill(first);
-    await dialog.getByRole("textbox", { name: "Last name" }).fill(last);
-    await dialog.getByRole("button", { name: "Create contact" }).click();
-    await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
-  }
+  for (const name of names) await createPerson(page, name);
 
-  await openFromList(page, names[0]);
+  await openFromList(page, suffix, names[0]);
   await expect(page.getByRole("status").filter({ hasText: / of / })).toHaveText("1 of 3");
   await page.getByRole("button", { name: "Next contact" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(names[1]);
@@ -66,13 +50,13 @@ test("sign-in, the list, the contact page, previous/next and editing work whiche
   await page.getByRole("button", { name: "Previous contact" }).click();
   await expect(page.getByRole("heading", { level: 1 })).toHaveText(names[1]);
 
-  await openFromList(page, names[0]);
+  await openFromList(page, suffix, names[0]);
   await page.getByRole("textbox", { name: "Email", exact: true }).fill(address);
   await page.getByRole("button", { name: "Save" }).click();
   await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
   // Read back three times: each read may come from another instance, all hold the same.
   for (let i = 0; i < 3; i++) {
-    await openFromList(page, names[0]);
+    await openFromList(page, suffix, names[0]);
     await expect(page.getByRole("textbox", { name: "Email", exact: true })).toHaveValue(address);
   }
 
@@ -82,7 +66,7 @@ test("sign-in, the list, the contact page, previous/next and editing work whiche
 test("scheduled emails are each sent exactly once while instances stop and start", async ({ page }) => {
   const seen = answeredBy(page);
   await signInAsAdmin(page);
-  await openFromList(page, names[0]);
+  await openFromList(page, suffix, names[0]);
 
   // The first through the composer, due in 20 s: its request is the model for the others.
   const start = Date.now() + 20_000;

@@ -1,31 +1,13 @@
 // The contact page: step through a searched list, edit and save, hide empty fields, never lose
 // what was typed, and fit a phone.
 import { test, expect, type Page } from "@playwright/test";
-import { open, signInAsAdmin } from "./fixtures";
+import { createPerson, open, openFromList, signInAsAdmin } from "./fixtures";
 
 const suffix = `P${Date.now().toString(36)}`;
 const firstNames = ["Ada", "Bea", "Cleo", "Dora", "Ezio"];
 const names = firstNames.map((first) => `${first} ${suffix}`);
 
 test.describe.configure({ mode: "serial" });
-
-async function createPerson(page: Page, first: string, last: string) {
-  await open(page, "/contacts");
-  await page.getByRole("button", { name: "New contact" }).click();
-  const dialog = page.getByRole("dialog", { name: "New contact" });
-  await dialog.getByRole("textbox", { name: "First name" }).fill(first);
-  await dialog.getByRole("textbox", { name: "Last name" }).fill(last);
-  await dialog.getByRole("button", { name: "Create contact" }).click();
-  await expect(page.getByRole("heading", { level: 1, name: `${first} ${last}` })).toBeVisible();
-}
-
-/** Opens the searched list and the contact called `name` from it. */
-async function openFromList(page: Page, name: string) {
-  await open(page, `/contacts?q=${suffix}`);
-  await page.getByRole("link", { name }).click();
-  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-}
 
 const heading = (page: Page) => page.getByRole("heading", { level: 1 });
 const position = (page: Page) => page.getByRole("status").filter({ hasText: / of / });
@@ -34,14 +16,14 @@ test("five people to walk through", async ({ page }) => {
   await signInAsAdmin(page);
   // Created out of order: the list sorts them by name.
   for (const first of ["Cleo", "Ada", "Ezio", "Bea", "Dora"]) {
-    await createPerson(page, first, suffix);
+    await createPerson(page, `${first} ${suffix}`);
   }
 });
 
 test("on a phone the card fits the screen and starts with empty fields hidden", async ({ page }) => {
   await page.setViewportSize({ width: 360, height: 740 });
   await signInAsAdmin(page);
-  await openFromList(page, names[0]);
+  await openFromList(page, suffix, names[0]);
   const card = page.locator(".card");
   await expect(page.getByRole("checkbox", { name: "Hide empty fields" })).toBeChecked();
   await expect(card.getByRole("textbox", { name: "City" })).toBeHidden();
@@ -61,7 +43,7 @@ test("on a phone the card fits the screen and starts with empty fields hidden", 
 
 test("previous and next follow the searched list without reloading the page", async ({ page }) => {
   await signInAsAdmin(page);
-  await openFromList(page, names[0]);
+  await openFromList(page, suffix, names[0]);
   await expect(position(page)).toHaveText("1 of 5");
   await expect(page.getByRole("button", { name: "Previous contact" })).toBeDisabled();
   // A full page load would lose this marker.
@@ -106,14 +88,14 @@ test("previous and next follow the searched list without reloading the page", as
   await expect(heading(page)).toHaveText(names[2]);
 
   // At the end of the list, Next is disabled.
-  await openFromList(page, names[4]);
+  await openFromList(page, suffix, names[4]);
   await expect(position(page)).toHaveText("5 of 5");
   await expect(page.getByRole("button", { name: "Next contact" })).toBeDisabled();
 });
 
 test("hide empty fields and search fields filter the card at once", async ({ page }) => {
   await signInAsAdmin(page);
-  await openFromList(page, names[1]);
+  await openFromList(page, suffix, names[1]);
   const hide = page.getByRole("checkbox", { name: "Hide empty fields" });
   const city = page.getByRole("textbox", { name: "City" });
   await expect(hide).not.toBeChecked();
@@ -139,7 +121,7 @@ test("hide empty fields and search fields filter the card at once", async ({ pag
 
 test("edits are checked, saved, kept across a reload, and never dropped", async ({ page }) => {
   await signInAsAdmin(page);
-  await openFromList(page, names[1]);
+  await openFromList(page, suffix, names[1]);
   await expect(page.getByRole("group", { name: "Contact" })).toBeVisible();
   await expect(page.getByRole("group", { name: "General Info" })).toBeVisible();
 
@@ -182,7 +164,7 @@ test("edits are checked, saved, kept across a reload, and never dropped", async 
 
 test("what is typed before the page's code has loaded is kept", async ({ page }) => {
   await signInAsAdmin(page);
-  await openFromList(page, names[4]);
+  await openFromList(page, suffix, names[4]);
   const url = page.url();
   // The page's code arrives only when let through: until then the page is the server's HTML.
   let release: () => void = () => {};
@@ -204,7 +186,7 @@ test("what is typed before the page's code has loaded is kept", async ({ page })
 
 test("two tabs editing one contact never overwrite each other silently", async ({ page, context }) => {
   await signInAsAdmin(page);
-  await openFromList(page, names[3]);
+  await openFromList(page, suffix, names[3]);
   const other = await context.newPage();
   await open(other, page.url());
 

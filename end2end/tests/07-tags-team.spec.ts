@@ -1,25 +1,13 @@
 // Tags and the team: tags made on the fly filter the list (is / is not) and previous/next follow
 // the filter; an invited colleague never sees a contact kept private.
 import { test, expect, type Page } from "@playwright/test";
-import { mailTo, open, signInAsAdmin } from "./fixtures";
+import { createPerson, mailTo, open, signInAsAdmin } from "./fixtures";
 
 test.describe.configure({ mode: "serial" });
 
 const suffix = Date.now().toString(36).slice(-5);
 const people = ["Ada", "Bea", "Cleo", "Dora"].map((first) => `${first} Tag${suffix}`);
 const vip = `VIP${suffix}`;
-
-async function createPerson(page: Page, name: string) {
-  const [first, last] = name.split(" ");
-  await open(page, "/contacts");
-  await page.getByRole("button", { name: "New contact" }).click();
-  const dialog = page.getByRole("dialog", { name: "New contact" });
-  await dialog.getByRole("textbox", { name: "First name" }).fill(first);
-  await dialog.getByRole("textbox", { name: "Last name" }).fill(last);
-  await dialog.getByRole("button", { name: "Create contact" }).click();
-  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
-}
 
 async function addFilter(page: Page, tag: string, condition: "is" | "is not") {
   await page.getByText("Filter by tag").click();

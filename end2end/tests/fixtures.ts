@@ -1,5 +1,5 @@
 // What the browser tests share: the first admin's credentials, "wait until the page is live",
-// the test mailbox and the composer.
+// making and opening contacts, the test mailbox and the composer.
 import { expect, type Page } from "@playwright/test";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -30,6 +30,29 @@ export async function signInAsAdmin(page: Page) {
     await page.getByRole("button", { name: "Sign in" }).click();
   }
   await expect(page).toHaveURL(/\/contacts$/);
+}
+
+/** Creates a person called `name` ("First Last") from the list's New contact dialog; ends on
+ * their page, live. */
+export async function createPerson(page: Page, name: string) {
+  const [first, last] = name.split(" ");
+  await open(page, "/contacts");
+  await page.getByRole("button", { name: "New contact" }).click();
+  const dialog = page.getByRole("dialog", { name: "New contact" });
+  await dialog.getByRole("textbox", { name: "First name" }).fill(first);
+  await dialog.getByRole("textbox", { name: "Last name" }).fill(last);
+  await dialog.getByRole("button", { name: "Create contact" }).click();
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+}
+
+/** Opens the list searched for `q`, then the contact called `name` from it (so previous/next
+ * follow that list). */
+export async function openFromList(page: Page, q: string, name: string) {
+  await open(page, `/contacts?q=${q}`);
+  await page.getByRole("link", { name }).click();
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
 }
 
 /** Every email the test SMTP server (aiosmtpd, see ../test.sh) received, as text, with
