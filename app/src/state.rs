@@ -30,7 +30,6 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub auth: AuthSettings,
-    pub sign_in_throttle: std::sync::Arc<crate::auth::ssr::SignInThrottle>,
     /// Email (if set up) and the address links point at.
     pub mail: crate::mail::MailSettings,
     /// Wakes the message dispatcher when a message is queued or changed.
@@ -49,7 +48,6 @@ impl AppState {
             leptos_options,
             db,
             auth,
-            sign_in_throttle: Default::default(),
             mail: crate::mail::MailSettings::new(None, &public_url),
             dispatcher: Default::default(),
             providers: Default::default(),

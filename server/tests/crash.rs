@@ -175,7 +175,16 @@ async fn killed_mid_send_then_restarted(test_db: TestDb) {
     );
 
     let mut second = serve(&test_db.url, &smtp, 3);
-    let copies = wait_for_all(&inbox, &keys);
+    wait_for_all(&inbox, &keys);
+    // Every message may have arrived before the restarted server has retaken (when their lease
+    // runs out) and recorded those the dead one was sending: wait for the database to catch up.
+    let started = Instant::now();
+    while statuses(&test_db.db).await.get("sent").copied() != Some(400)
+        && started.elapsed() < Duration::from_secs(30)
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let copies = received(&inbox);
     second.kill().unwrap();
     second.wait().unwrap();
 

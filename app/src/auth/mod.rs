@@ -165,16 +165,17 @@ pub fn safe_next(next: Option<&str>) -> String {
 #[server]
 pub async fn login(email: String, password: String, next: Option<String>) -> AppResult<()> {
     let state = crate::state::app_state();
-    state.sign_in_throttle.attempt(&email)?;
+    ssr::throttle::attempt(&state.db, &email, crate::db::now()).await?;
     let user = match store::authenticate(&state.db, &email, &password).await {
         Ok(user) => user,
         Err(AppError::WrongCredentials) => return Err(AppError::WrongCredentials),
         Err(other) => {
-            state.sign_in_throttle.not_counted(&email);
+            // Best effort: the database that just failed may fail this too.
+            let _ = ssr::throttle::not_counted(&state.db, &email, crate::db::now()).await;
             return Err(other);
         }
     };
-    state.sign_in_throttle.succeeded(&email);
+    ssr::throttle::succeeded(&state.db, &email).await?;
     ssr::start_session(&state, user.id).await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())

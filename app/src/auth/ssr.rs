@@ -12,7 +12,6 @@ use cookie::{Cookie, SameSite};
 use leptos::{prelude::*, server_fn::ServerFn};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::{store, CurrentUser, Login, Logout, Setup};
@@ -114,90 +113,172 @@ async fn delete_session(db: &Db, hash: &[u8]) -> AppResult<()> {
 
 /// Slows password guessing: per email address, 10 failed sign-ins are allowed at once, then one
 /// more every 90 seconds; a successful sign-in clears the count. Only failures count, so people who
-/// sign in often (several devices, a test suite) are never slowed. Kept in memory, so per
-/// instance; the same answer whether or not the email exists.
-#[derive(Default)]
-pub struct SignInThrottle(std::sync::Mutex<HashMap<String, Failures>>);
+/// sign in often (several devices, a test suite) are never slowed. Kept in the database, so the
+/// instances behind a load balancer share one allowance (each keeping its own would multiply it
+/// by their number); the same answer whether or not the email exists.
+pub mod throttle {
+    use chrono::{DateTime, Utc};
 
-/// Failed attempts for one email as a token bucket: `spent` tokens out of [`SignInThrottle::BURST`],
-/// as of `at`; one token comes back every [`SignInThrottle::REFILL`].
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    spent: f64,
-    at: std::time::Instant,
-}
+    use crate::{
+        db::Db,
+        error::{AppError, AppResult},
+        with_db,
+    };
 
-impl Failures {
-    fn spent_now(&self, now: std::time::Instant) -> f64 {
-        let refilled =
-            now.duration_since(self.at).as_secs_f64() / SignInThrottle::REFILL.as_secs_f64();
-        (self.spent - refilled).max(0.0)
-    }
-}
-
-impl std::fmt::Debug for SignInThrottle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let emails = self.0.lock().map(|m| m.len()).unwrap_or(0);
-        write!(f, "SignInThrottle({emails} emails)")
-    }
-}
-
-impl SignInThrottle {
     const BURST: f64 = 10.0;
-    const REFILL: std::time::Duration = std::time::Duration::from_secs(90);
+    const REFILL_SECONDS: f64 = 90.0;
 
     fn key(email: &str) -> String {
         email.trim().to_lowercase()
     }
 
-    fn failures(&self) -> std::sync::MutexGuard<'_, HashMap<String, Failures>> {
-        // A panic while holding the lock leaves nothing half-written worth refusing over.
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// Failures still counted at `now` of `spent` as of `at`: one refills every 90 seconds.
+    fn spent_now(spent: f64, at: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
+        let refilled = (now - at).num_milliseconds().max(0) as f64 / 1000.0 / REFILL_SECONDS;
+        (spent - refilled).max(0.0)
     }
 
     /// Counts a sign-in attempt for `email` as a failure until it proves otherwise, or refuses it
     /// while the failures are used up. Counting before the password is checked means guesses sent
     /// all at once are held to the same allowance as guesses sent one by one, and a refused
     /// guesser learns nothing (and costs no password hash).
-    pub fn attempt(&self, email: &str) -> AppResult<()> {
-        let now = std::time::Instant::now();
-        let mut failures = self.failures();
-        // Forget emails whose failures have all refilled, so the map stays small.
-        if failures.len() > 10_000 {
-            failures.retain(|_, f| f.spent_now(now) > 0.0);
+    pub async fn attempt(db: &Db, email: &str, now: DateTime<Utc>) -> AppResult<()> {
+        let key = key(email);
+        let allowed = with_db!(db, pool => async {
+            let mut tx = pool.begin().await?;
+            // One statement that writes: it locks the email's row (PostgreSQL) or takes the write
+            // lock (SQLite) until the transaction ends, so attempts arriving together on several
+            // instances are counted one after another, never all against the same count.
+            let (spent, at): (f64, DateTime<Utc>) = sqlx::query_as(
+                "INSERT INTO sign_in_failures (key, spent, at) VALUES ($1, 0.0, $2) \
+                 ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING spent, at",
+            )
+            .bind(&key)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            let spent = spent_now(spent, at, now);
+            if spent > BURST - 1.0 {
+                return Ok::<_, sqlx::Error>(false);
+            }
+            sqlx::query("UPDATE sign_in_failures SET spent = $2, at = $3 WHERE key = $1")
+                .bind(&key)
+                .bind(spent + 1.0)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok(true)
         }
-        let entry = failures.entry(Self::key(email)).or_insert(Failures {
-            spent: 0.0,
-            at: now,
-        });
-        let spent = entry.spent_now(now);
-        if spent > Self::BURST - 1.0 {
-            return Err(AppError::TooManyAttempts);
+        .await)?;
+        if allowed {
+            Ok(())
+        } else {
+            Err(AppError::TooManyAttempts)
         }
-        *entry = Failures {
-            spent: spent + 1.0,
-            at: now,
-        };
-        Ok(())
     }
 
     /// A successful sign-in: the email starts afresh.
-    pub fn succeeded(&self, email: &str) {
-        self.failures().remove(&Self::key(email));
+    pub async fn succeeded(db: &Db, email: &str) -> AppResult<()> {
+        with_db!(db, pool => sqlx::query("DELETE FROM sign_in_failures WHERE key = $1")
+            .bind(key(email))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     /// An attempt that ended for another reason than a wrong password (the database was down)
     /// gives its count back.
-    pub fn not_counted(&self, email: &str) {
-        let now = std::time::Instant::now();
-        if let Some(entry) = self.failures().get_mut(&Self::key(email)) {
-            *entry = Failures {
-                spent: (entry.spent_now(now) - 1.0).max(0.0),
-                at: now,
-            };
+    pub async fn not_counted(db: &Db, email: &str, now: DateTime<Utc>) -> AppResult<()> {
+        let key = key(email);
+        with_db!(db, pool => async {
+            let mut tx = pool.begin().await?;
+            let row: Option<(f64, DateTime<Utc>)> = sqlx::query_as(
+                "UPDATE sign_in_failures SET key = key WHERE key = $1 RETURNING spent, at",
+            )
+            .bind(&key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((spent, at)) = row {
+                sqlx::query("UPDATE sign_in_failures SET spent = $2, at = $3 WHERE key = $1")
+                    .bind(&key)
+                    .bind((spent_now(spent, at, now) - 1.0).max(0.0))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
         }
+        .await)?;
+        Ok(())
+    }
+
+    /// Forgets emails whose failures have all refilled (run with the idle-session purge).
+    pub async fn forget_refilled(db: &Db, now: DateTime<Utc>) -> AppResult<u64> {
+        let before = now - chrono::Duration::seconds((BURST * REFILL_SECONDS) as i64);
+        Ok(
+            with_db!(db, pool => sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?,
+        )
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use crate::{db::now, db_test};
+
+        db_test!(ten_failures_then_one_every_ninety_seconds, |db| {
+            let at = now();
+            for _ in 0..10 {
+                attempt(&db, "Anna@Example.it ", at).await.unwrap();
+            }
+            // The same email, however it is typed.
+            assert!(matches!(
+                attempt(&db, "anna@example.it", at).await,
+                Err(AppError::TooManyAttempts)
+            ));
+            // Another email has its own allowance.
+            attempt(&db, "bruno@example.it", at).await.unwrap();
+            let later = at + chrono::Duration::seconds(91);
+            attempt(&db, "anna@example.it", later).await.unwrap();
+            assert!(attempt(&db, "anna@example.it", later).await.is_err());
+            // A success starts afresh.
+            succeeded(&db, "anna@example.it").await.unwrap();
+            attempt(&db, "anna@example.it", later).await.unwrap();
+            // An attempt that was not a wrong password is given back.
+            for _ in 0..9 {
+                attempt(&db, "carla@example.it", at).await.unwrap();
+            }
+            not_counted(&db, "carla@example.it", at).await.unwrap();
+            // Eight counted: two more allowed.
+            attempt(&db, "carla@example.it", at).await.unwrap();
+            attempt(&db, "carla@example.it", at).await.unwrap();
+            assert!(attempt(&db, "carla@example.it", at).await.is_err());
+            // Fully refilled emails are forgotten; the others are kept.
+            let much_later = later + chrono::Duration::seconds(901);
+            assert_eq!(forget_refilled(&db, much_later).await.unwrap(), 3);
+        });
+
+        db_test!(guesses_sent_at_once_get_the_same_allowance, |db| {
+            let at = now();
+            let tries = (0..30).map(|_| {
+                let db = db.clone();
+                tokio::spawn(async move { attempt(&db, "anna@example.it", at).await })
+            });
+            let mut allowed = 0;
+            for t in tries {
+                match t.await.unwrap() {
+                    Ok(()) => allowed += 1,
+                    Err(AppError::TooManyAttempts) => {}
+                    Err(e) => panic!("{e:?}"),
+                }
+            }
+            assert_eq!(allowed, 10);
+        });
     }
 }
 

@@ -111,20 +111,24 @@ pub async fn export_csv(
         Ok(line) => [b"\xef\xbb\xbf".as_slice(), &line].concat(),
         Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     };
+    let plan = match store::export_plan(&state.db, &viewer, &query, PAGE).await {
+        Ok(plan) => plan,
+        Err(e) => return e.into_response(),
+    };
     tracing::info!(user = %viewer.user.id, "contacts exported");
     // Each step writes one page; the state is the cursor of the page to write next.
     let pages = futures::stream::unfold(Some((query, Some(first))), move |next| {
         let (state, viewer, layout) = (state.clone(), viewer.clone(), layout.clone());
         async move {
             let (query, header) = next?;
-            let (contacts, after) = match store::export_page(&state.db, &viewer, &query, PAGE).await
-            {
-                Ok(page) => page,
-                Err(e) => {
-                    tracing::error!(error = %e, "export stopped");
-                    return Some((Err(std::io::Error::other(e.to_string())), None));
-                }
-            };
+            let (contacts, after) =
+                match store::export_page(&state.db, &viewer, &query, plan, PAGE).await {
+                    Ok(page) => page,
+                    Err(e) => {
+                        tracing::error!(error = %e, "export stopped");
+                        return Some((Err(std::io::Error::other(e.to_string())), None));
+                    }
+                };
             let mut chunk = header.unwrap_or_default();
             for contact in &contacts {
                 match csv_line(row(contact, &layout, locale)) {

@@ -178,7 +178,7 @@ pub async fn set_member_disabled(user_id: Uuid, disabled: bool) -> AppResult<Vec
 pub async fn request_password_reset(email: String) -> AppResult<()> {
     let state = crate::state::app_state();
     let key = format!("reset:{}", email.trim().to_lowercase());
-    state.sign_in_throttle.attempt(&key)?;
+    crate::auth::ssr::throttle::attempt(&state.db, &key, crate::db::now()).await?;
     let email = Email::parse(&email).map_err(|p| AppError::invalid("email", p))?;
     store::request_reset(&state, &email, crate::i18n::request_locale()).await
 }
