@@ -11,7 +11,7 @@ use app::{
         dispatcher::{Dispatcher, RunReport, LEASE, RETRY_FOR},
         store, BlockedBecause, CancelScheduled, Conversation, EditScheduled, Message,
         MessageStatus, PreviewSchedule, ScheduleMessage, SchedulePreview, SendMessage,
-        SendScheduledNow,
+        SendScheduledNow, Thread,
     },
     error::{AppError, Problem},
     with_db,
@@ -55,8 +55,9 @@ fn local(at: DateTime<Utc>, zone: &str) -> String {
 }
 
 async fn thread(app: &TestApp, tab: &Client, contact: Uuid) -> Vec<Message> {
-    app.ok::<Conversation, _>(tab, json!({ "contact_id": contact }))
+    app.ok::<Conversation, Thread>(tab, json!({ "contact_id": contact }))
         .await
+        .messages
 }
 
 async fn status(app: &TestApp, id: Uuid) -> (MessageStatus, Option<String>) {
@@ -856,5 +857,52 @@ dispatch_test!(
             .await
             .unwrap();
         assert_eq!(unknown.status(), 404);
+    }
+);
+
+dispatch_test!(
+    a_long_thread_shows_the_newest_and_earlier_ones_on_request,
+    |app| {
+        let tab = browser();
+        app.set_up_admin(&tab).await;
+        let ada = person(&app, &tab, "Ada", Some("ada@example.it")).await;
+        let at = (now() + Duration::days(2)).with_timezone(&Utc);
+        for n in 1..=5 {
+            let _: Message = app
+            .ok::<ScheduleMessage, _>(
+                &tab,
+                json!({ "contact_id": ada, "draft": email(&format!("Nota {n}"), "…"), "local": local(at, "Europe/Rome"), "zone": "Europe/Rome" }),
+            )
+            .await;
+        }
+        let subjects = |thread: &Thread| -> Vec<String> {
+            thread
+                .messages
+                .iter()
+                .map(|m| m.subject.clone().unwrap_or_default())
+                .collect()
+        };
+        // The newest two, oldest first, and word that there are more.
+        let newest: Thread = app
+            .ok::<Conversation, _>(&tab, json!({ "contact_id": ada, "shown": 2 }))
+            .await;
+        assert_eq!(subjects(&newest), ["Nota 4", "Nota 5"]);
+        assert!(newest.earlier);
+        // Asking for more shows them, down to the first.
+        let more: Thread = app
+            .ok::<Conversation, _>(&tab, json!({ "contact_id": ada, "shown": 4 }))
+            .await;
+        assert_eq!(subjects(&more), ["Nota 2", "Nota 3", "Nota 4", "Nota 5"]);
+        assert!(more.earlier);
+        let all: Thread = app
+            .ok::<Conversation, _>(&tab, json!({ "contact_id": ada, "shown": 5 }))
+            .await;
+        assert_eq!(all.messages.len(), 5);
+        assert!(!all.earlier, "nothing older than the first");
+        // Without a length, the first 200.
+        let default: Thread = app
+            .ok::<Conversation, _>(&tab, json!({ "contact_id": ada }))
+            .await;
+        assert_eq!(default, all);
     }
 );

@@ -9,7 +9,7 @@ use app::{
     contacts::{Contact, CreateContact, GetContact, UpdateContact},
     conversations::{
         providers::{twilio_signature, whatsapp_signature},
-        store, Conversation, Direction, Message, MessageStatus, SendMessage,
+        store, Conversation, Direction, Message, MessageStatus, SendMessage, Thread,
     },
     with_db,
 };
@@ -42,8 +42,9 @@ fn text(channel: &str, body: &str) -> serde_json::Value {
 }
 
 async fn thread(app: &TestApp, tab: &Client, contact: Uuid) -> Vec<Message> {
-    app.ok::<Conversation, _>(tab, json!({ "contact_id": contact }))
+    app.ok::<Conversation, Thread>(tab, json!({ "contact_id": contact }))
         .await
+        .messages
 }
 
 async fn key_of(app: &TestApp, id: Uuid) -> String {

@@ -248,7 +248,12 @@ impl Plan {
         };
         let walked = (page_size as i64 + 1).saturating_mul(contacts) / total.max(1);
         if total > 0 && (at_least || walked <= window) {
-            Plan::Dense(window)
+            // A table no longer than the walk needs no end to it (nor the read that finds it).
+            Plan::Dense(if contacts <= window {
+                WHOLE_WALK
+            } else {
+                window
+            })
         } else {
             Plan::Sparse
         }
@@ -327,13 +332,16 @@ fn source(db: &Db, needle: Option<&str>, plan: Plan, args: &mut Vec<Arg>) -> Sou
             )));
         }
         return Source {
-            // MATERIALIZED keeps the planner from walking the sort index and filtering instead.
+            // The matches, read once through the trigram index, stand in for the table (inside
+            // its own definition `contacts` is still the table): they are then sorted as they are,
+            // with no second trip to the table for each. MATERIALIZED keeps the planner from
+            // walking the sort index and testing every row instead.
             with: format!(
-                "WITH matches AS MATERIALIZED (SELECT id AS match_id FROM contacts \
+                "WITH contacts AS MATERIALIZED (SELECT * FROM contacts \
                  WHERE search_text LIKE ${} ESCAPE '\\') ",
                 args.len()
             ),
-            from: "matches JOIN contacts ON contacts.id = matches.match_id".into(),
+            from: "contacts".into(),
             conditions: Vec::new(),
             fts: None,
         };
@@ -515,14 +523,16 @@ async fn contact_total(db: &Db) -> AppResult<i64> {
 }
 
 /// How many contacts the list holds: all of them exactly when the viewer sees the whole table
-/// unfiltered, else up to [`COUNT_CAP`] (and "more than" past it).
-async fn count(db: &Db, viewer: &Viewer, query: &ListQuery) -> AppResult<(i64, bool)> {
+/// unfiltered, else up to [`COUNT_CAP`] (and "more than" past it); and how many there are in all
+/// (read in the same statement, for [`plan`]).
+async fn count(db: &Db, viewer: &Viewer, query: &ListQuery) -> AppResult<(i64, bool, i64)> {
     let mut args = Vec::new();
     let source = rows_of(db, viewer, query, Plan::Count, &mut args);
-    if source.conditions.is_empty() && source.from == "contacts" {
-        return Ok((contact_total(db).await?, false));
+    if source.conditions.is_empty() && source.with.is_empty() && source.from == "contacts" {
+        let all = contact_total(db).await?;
+        return Ok((all, false, all));
     }
-    let sql = match source.fts {
+    let counted = match source.fts {
         // Every match is a contact: with nothing else to check, the index alone is counted.
         Some(phrase) if source.conditions.is_empty() => format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM contacts_fts WHERE contacts_fts MATCH ${phrase} \
@@ -530,37 +540,42 @@ async fn count(db: &Db, viewer: &Viewer, query: &ListQuery) -> AppResult<(i64, b
             COUNT_CAP + 1
         ),
         _ => format!(
-            "{}SELECT COUNT(*) FROM (SELECT 1 FROM {}{} LIMIT {}) AS capped",
-            source.with,
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {}{} LIMIT {}) AS capped",
             source.from,
             where_clause(&source.conditions),
             COUNT_CAP + 1
         ),
     };
-    let total: i64 = with_db!(db, pool => bind_args!(sqlx::query_scalar::<_, i64>(&sql), &args)
+    let sql = format!(
+        "{}SELECT ({counted}), (SELECT n FROM contact_count WHERE id = 1)",
+        source.with
+    );
+    let (total, all): (i64, i64) = with_db!(db, pool => bind_args!(sqlx::query_as::<_, (i64, i64)>(&sql), &args)
         .fetch_one(pool)
         .await)?;
     let capped = total > COUNT_CAP;
-    Ok((if capped { COUNT_CAP } else { total }, capped))
+    Ok((if capped { COUNT_CAP } else { total }, capped, all))
 }
 
-/// How to read `page_size` rows of `query`, whose list holds `total` (at least, when `at_least`).
+/// How to read `page_size` rows of `query`, whose list holds `total` (at least, when `at_least`),
+/// among `contacts` contacts (read when not known).
 async fn plan(
     db: &Db,
     query: &ListQuery,
     (total, at_least): (i64, bool),
+    contacts: Option<i64>,
     page_size: usize,
 ) -> AppResult<Plan> {
     if !indexed_search(&query.q) {
         // Not a search through the trigram index: the plan makes no difference.
         return Ok(Plan::Dense(WHOLE_WALK));
     }
+    let contacts = match contacts {
+        Some(n) => n,
+        None => contact_total(db).await?,
+    };
     Ok(Plan::for_page(
-        total,
-        at_least,
-        contact_total(db).await?,
-        page_size,
-        query.sort,
+        total, at_least, contacts, page_size, query.sort,
     ))
 }
 
@@ -571,12 +586,14 @@ pub async fn export_plan(
     query: &ListQuery,
     page_size: usize,
 ) -> AppResult<Plan> {
-    let total = count(db, viewer, query).await?;
-    Ok(match plan(db, query, total, page_size).await? {
-        // Walking on from where the last page stopped, the export reads the list once.
-        Plan::Dense(_) => Plan::Dense(WHOLE_WALK),
-        other => other,
-    })
+    let (total, at_least, contacts) = count(db, viewer, query).await?;
+    Ok(
+        match plan(db, query, (total, at_least), Some(contacts), page_size).await? {
+            // Walking on from where the last page stopped, the export reads the list once.
+            Plan::Dense(_) => Plan::Dense(WHOLE_WALK),
+            other => other,
+        },
+    )
 }
 
 /// The rows of one page in list order, and whether more rows lie beyond it in the direction walked.
@@ -721,8 +738,8 @@ pub async fn list(
     query: &ListQuery,
     page_size: usize,
 ) -> AppResult<ContactListPage> {
-    let (total, capped) = count(db, viewer, query).await?;
-    let plan = plan(db, query, (total, capped), page_size).await?;
+    let (total, capped, contacts) = count(db, viewer, query).await?;
+    let plan = plan(db, query, (total, capped), Some(contacts), page_size).await?;
     let (rows, more_beyond, backwards) = page_rows(db, viewer, query, plan, page_size).await?;
     let filter_ids: Vec<Uuid> = query.tags.iter().map(|f| f.tag).collect();
     let filter_tags = crate::tags::store::by_ids(db, &filter_ids)
@@ -771,15 +788,17 @@ pub async fn nav(
     contact: &Contact,
     mut place: ListPlace,
 ) -> AppResult<ContactNav> {
+    let mut contacts = None;
     if place.of.is_none() {
-        let (count, at_least) = count(db, viewer, &place.list).await?;
+        let (count, at_least, all) = count(db, viewer, &place.list).await?;
         place.of = Some(ListTotal {
             count: count as u64,
             at_least,
         });
+        contacts = Some(all);
     }
     let of = place.of.expect("counted above");
-    let plan = plan(db, &place.list, (of.count as i64, of.at_least), 1).await?;
+    let plan = plan(db, &place.list, (of.count as i64, of.at_least), contacts, 1).await?;
     let cursor = cursor_of(contact, place.list.sort);
     let neighbour = |after: bool| {
         let query = ListQuery {

@@ -12,7 +12,7 @@ use super::{
     merge::Sender,
     preview_schedule, schedule_message, send_message, send_scheduled_now,
     tools::{self, ComposerTools, MergePreview, Slash, SlashSuggestions, ToolsState},
-    Channel, Direction, Draft, Message, MessageStatus, SchedulePreview,
+    Channel, Direction, Draft, Message, MessageStatus, SchedulePreview, THREAD_PAGE,
 };
 use crate::{
     contacts::{time_zones::TIME_ZONES, Contact, Dnd},
@@ -102,19 +102,31 @@ pub fn ConversationPane(
     let loaded = RwSignal::new(false);
     let filter = RwSignal::new(None::<Channel>);
     let load_error = RwSignal::new(None::<AppError>);
+    // How many of the newest messages are asked for, and whether older ones exist.
+    let shown = RwSignal::new(THREAD_PAGE);
+    let earlier = RwSignal::new(false);
     let reload = move || {
-        let (id, channel) = (contact_id.get_untracked(), filter.get_untracked());
+        let (id, channel, count) = (
+            contact_id.get_untracked(),
+            filter.get_untracked(),
+            shown.get_untracked(),
+        );
         spawn_local(async move {
-            let result = conversation(id, channel.map(|c| c.as_str().to_string())).await;
-            // Only for the contact and filter still on screen.
-            if contact_id.get_untracked() != id || filter.get_untracked() != channel {
+            let result =
+                conversation(id, channel.map(|c| c.as_str().to_string()), Some(count)).await;
+            // Only for the contact, filter and length still on screen.
+            if contact_id.get_untracked() != id
+                || filter.get_untracked() != channel
+                || shown.get_untracked() != count
+            {
                 return;
             }
             match result {
-                Ok(list) => {
-                    if messages.with_untracked(|m| *m != list) {
-                        messages.set(list);
+                Ok(thread) => {
+                    if messages.with_untracked(|m| *m != thread.messages) {
+                        messages.set(thread.messages);
                     }
+                    earlier.set(thread.earlier);
                     loaded.set(true);
                     load_error.set(None);
                 }
@@ -126,9 +138,15 @@ pub fn ConversationPane(
     Effect::new(move |_| {
         contact_id.track();
         filter.track();
+        shown.set(THREAD_PAGE);
+        earlier.set(false);
         loaded.set(false);
         reload();
     });
+    let show_earlier = move |_| {
+        shown.update(|n| *n += THREAD_PAGE);
+        reload();
+    };
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         let visible = || document().visibility_state() == web_sys::VisibilityState::Visible;
@@ -196,6 +214,11 @@ pub fn ConversationPane(
                 })
             }}
         </div>
+        {move || earlier.get().then(|| view! {
+            <button type="button" class="earlier-messages" on:click=show_earlier>
+                {l.t("Show earlier messages", "Mostra i messaggi precedenti")}
+            </button>
+        })}
         <ol class="thread" aria-label=l.t("Messages", "Messaggi")>
             <For each=move || messages.get() key=|m| (m.id, m.status, m.subject.clone(), m.body.clone(), m.send_at, m.read) let:message>
                 <MessageItem message composer reload=sent/>

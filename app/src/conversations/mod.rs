@@ -350,14 +350,34 @@ impl Draft {
     }
 }
 
-/// The thread with a contact, oldest first (the newest at the bottom), all channels or one.
+/// How many of the newest messages the thread shows at first, and how many more each
+/// **Show earlier messages** adds.
+pub const THREAD_PAGE: u32 = 200;
+
+/// The newest messages with a contact, as many as asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Thread {
+    /// Oldest first (the newest at the bottom).
+    pub messages: Vec<Message>,
+    /// Whether there are older messages than these.
+    pub earlier: bool,
+}
+
+/// The thread with a contact, all channels or one: its newest `shown` messages (200 unless
+/// asked), oldest first.
 #[server(input = Json)]
-pub async fn conversation(contact_id: Uuid, channel: Option<String>) -> AppResult<Vec<Message>> {
+pub async fn conversation(
+    contact_id: Uuid,
+    channel: Option<String>,
+    shown: Option<u32>,
+) -> AppResult<Thread> {
     let viewer = crate::contacts::store::viewer()?;
     let db = crate::state::db();
     crate::contacts::store::get_visible(&db, &viewer, contact_id).await?;
     let channel = channel.as_deref().and_then(Channel::parse);
-    store::thread(&db, contact_id, channel).await
+    // A limit, so that one request cannot ask for a whole mailbox's history at once.
+    let shown = shown.unwrap_or(THREAD_PAGE).clamp(1, 50 * THREAD_PAGE);
+    store::thread(&db, contact_id, channel, shown).await
 }
 
 /// Sends a message now: it is queued, and the dispatcher sends it at once.

@@ -91,29 +91,38 @@ impl Row {
     }
 }
 
-/// The thread: the last 200 messages with a contact, oldest first.
+/// The thread: the last `shown` messages with a contact, oldest first, and whether there are
+/// older ones.
 pub async fn thread(
     db: &Db,
     contact_id: Uuid,
     channel: Option<Channel>,
-) -> AppResult<Vec<Message>> {
+    shown: u32,
+) -> AppResult<super::Thread> {
+    // One more than shown, to tell whether earlier messages exist.
     let sql = format!(
         "{SELECT} WHERE m.contact_id = $1 AND ($2 IS NULL OR m.channel = $2) \
-         ORDER BY m.created_at DESC, m.id DESC LIMIT 200"
+         ORDER BY m.created_at DESC, m.id DESC LIMIT {}",
+        shown as u64 + 1
     );
     let rows: Vec<Row> = with_db!(db, pool => sqlx::query_as(&sql)
         .bind(contact_id)
         .bind(channel.map(Channel::as_str))
         .fetch_all(pool)
         .await)?;
-    let mut messages: Vec<Message> = rows.into_iter().map(Row::into_message).collect();
+    let earlier = rows.len() > shown as usize;
+    let mut messages: Vec<Message> = rows
+        .into_iter()
+        .take(shown as usize)
+        .map(Row::into_message)
+        .collect();
     messages.reverse();
     for (message_id, file) in super::attachments::store::of_contact(db, contact_id).await? {
         if let Some(m) = messages.iter_mut().find(|m| m.id == message_id) {
             m.attachments.push(file);
         }
     }
-    Ok(messages)
+    Ok(super::Thread { messages, earlier })
 }
 
 pub async fn message(db: &Db, id: Uuid) -> AppResult<Message> {
