@@ -600,6 +600,9 @@ pub async fn export_plan(
 /// The SQL (and its arguments) of one page of the list `query` as `viewer` sees it, selecting
 /// `columns`: one more row than `page_size` (to tell whether more follow), and whether the page
 /// runs backwards (its rows then come high to low and are reversed after).
+// Each argument is one independent choice of the read (who, which list, how, where it ends, how
+// much, which columns, bound after which arguments); a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn page_sql(
     db: &Db,
     viewer: &Viewer,
@@ -608,9 +611,9 @@ fn page_sql(
     walk_end: Option<(Arg, Uuid)>,
     page_size: usize,
     columns: &str,
+    mut args: Vec<Arg>,
 ) -> (String, Vec<Arg>, bool) {
     let (key_column, _) = query.sort.key();
-    let mut args = Vec::new();
     let source = rows_of(db, viewer, query, plan, &mut args);
     let mut conditions = source.conditions;
     let (cursor, backwards, high_to_low) = walk_of(query);
@@ -668,6 +671,7 @@ async fn page_rows(
         page_size,
         "contacts.id, kind, display_name, business_name, email, phone, city, sort_name, \
          created_at, updated_at",
+        Vec::new(),
     );
     let mut rows: Vec<SummaryRow> = with_db!(db, pool => bind_args!(sqlx::query_as::<_, SummaryRow>(&sql), &args)
         .fetch_all(pool)
@@ -697,7 +701,16 @@ pub async fn export_page(
         before: None,
         ..query.clone()
     };
-    let (sql, args, _) = page_sql(db, viewer, &query, plan, None, page_size, "contacts.*");
+    let (sql, args, _) = page_sql(
+        db,
+        viewer,
+        &query,
+        plan,
+        None,
+        page_size,
+        "contacts.*",
+        Vec::new(),
+    );
     let mut contacts: Vec<Contact> = with_db!(db, pool => bind_args!(sqlx::query_as::<_, Contact>(&sql), &args)
         .fetch_all(pool)
         .await)?;
@@ -800,20 +813,11 @@ pub async fn nav(
     let of = place.of.expect("counted above");
     let plan = plan(db, &place.list, (of.count as i64, of.at_least), contacts, 1).await?;
     let cursor = cursor_of(contact, place.list.sort);
-    let neighbour = |after: bool| {
-        let query = ListQuery {
-            after: after.then(|| cursor.clone()),
-            before: (!after).then(|| cursor.clone()),
-            ..place.list.clone()
-        };
-        async move {
-            let (rows, _, _) = page_rows(db, viewer, &query, plan, 1).await?;
-            AppResult::Ok(rows.first().map(|r| r.id))
-        }
+    let (previous, next) = if indexed_search(&place.list.q) {
+        neighbours_apart(db, viewer, &place.list, plan, &cursor).await?
+    } else {
+        neighbours_at_once(db, viewer, &place.list, &cursor).await?
     };
-    // Two lookups on two of the pool's connections at once: the page waits for one round trip
-    // to the database, not two.
-    let (previous, next) = tokio::try_join!(neighbour(false), neighbour(true))?;
     if place.pos.is_none() {
         place.pos = position(db, viewer, contact, &place.list).await?;
     }
@@ -822,6 +826,67 @@ pub async fn nav(
         next,
         place,
     })
+}
+
+/// The rows just before and just after `cursor` in `list`, in one query: two keyset lookups on
+/// the list's index, side by side.
+async fn neighbours_at_once(
+    db: &Db,
+    viewer: &Viewer,
+    list: &ListQuery,
+    cursor: &str,
+) -> AppResult<(Option<Uuid>, Option<Uuid>)> {
+    let side = |after: bool| ListQuery {
+        after: after.then(|| cursor.to_string()),
+        before: (!after).then(|| cursor.to_string()),
+        ..list.clone()
+    };
+    let whole = Plan::Dense(WHOLE_WALK);
+    // A page of none: one row (the page size plus the one that says whether more follow).
+    let (before, args, _) = page_sql(
+        db,
+        viewer,
+        &side(false),
+        whole,
+        None,
+        0,
+        "contacts.id",
+        Vec::new(),
+    );
+    let (after, args, _) = page_sql(db, viewer, &side(true), whole, None, 0, "contacts.id", args);
+    let sql = format!(
+        "SELECT 'previous' AS side, id FROM ({before}) AS p \
+         UNION ALL SELECT 'next' AS side, id FROM ({after}) AS n"
+    );
+    let rows: Vec<(String, Uuid)> = with_db!(db, pool => bind_args!(sqlx::query_as::<_, (String, Uuid)>(&sql), &args)
+        .fetch_all(pool)
+        .await)?;
+    let of = |side: &str| rows.iter().find(|(s, _)| s == side).map(|(_, id)| *id);
+    Ok((of("previous"), of("next")))
+}
+
+/// The rows just before and just after `cursor` in a searched `list`, each read as `plan` says.
+async fn neighbours_apart(
+    db: &Db,
+    viewer: &Viewer,
+    list: &ListQuery,
+    plan: Plan,
+    cursor: &str,
+) -> AppResult<(Option<Uuid>, Option<Uuid>)> {
+    let neighbour = |after: bool| {
+        let query = ListQuery {
+            after: after.then(|| cursor.to_string()),
+            before: (!after).then(|| cursor.to_string()),
+            ..list.clone()
+        };
+        async move {
+            let (rows, _, _) = page_rows(db, viewer, &query, plan, 1).await?;
+            AppResult::Ok(rows.first().map(|r| r.id))
+        }
+    };
+    // Two lookups on two of the pool's connections at once: the page waits for one round trip
+    // to the database, not two.
+    tokio::try_join!(neighbour(false), neighbour(true))
 }
 
 /// 1-based position of `contact` in the list, if it is within the first [`COUNT_CAP`] rows.
@@ -908,21 +973,89 @@ pub async fn get_visible(db: &Db, viewer: &Viewer, id: Uuid) -> AppResult<Contac
 }
 
 /// Everything the contact page shows of a contact, if `viewer` may see it: the contact with its
-/// custom values, its tags and its followers, read at once on several connections.
+/// custom values, its tags and its followers, in two queries run at once on two connections.
 pub async fn get_card(
     db: &Db,
     viewer: &Viewer,
     id: Uuid,
 ) -> AppResult<(Contact, Vec<ContactTag>, Vec<Uuid>)> {
-    let (contact, custom, tags, followers) = tokio::try_join!(
-        get_row(db, id, Some(viewer)),
-        custom_values(db, id),
-        crate::tags::store::of_contact(db, id),
-        followers(db, id),
-    )?;
+    let (contact, (custom, tags, followers)) =
+        tokio::try_join!(get_row(db, id, Some(viewer)), card_extras(db, id))?;
     let mut contact = contact.ok_or(AppError::NotFound)?;
     contact.custom = custom;
     Ok((contact, tags, followers))
+}
+
+/// One row of [`card_extras`]: a tag, a follower or a custom value, by `kind`.
+#[derive(sqlx::FromRow)]
+struct ExtraRow {
+    kind: String,
+    id: Uuid,
+    text: Option<String>,
+    color: Option<String>,
+    source: Option<String>,
+    automatic: Option<bool>,
+    added_at: Option<DateTime<Utc>>,
+    name_key: Option<String>,
+}
+
+/// A contact's custom values, tags (by name) and followers (in the order they started), in one
+/// query: each is a handful of rows, and on a busy server every query costs more than its rows.
+async fn card_extras(
+    db: &Db,
+    id: Uuid,
+) -> AppResult<(BTreeMap<Uuid, String>, Vec<ContactTag>, Vec<Uuid>)> {
+    // The tags come first: PostgreSQL types a UNION's columns pair by pair from the left, so the
+    // branch that gives most columns a type leads.
+    let rows: Vec<ExtraRow> = with_db!(db, pool => sqlx::query_as(
+        "SELECT 'tag' AS kind, tags.id AS id, tags.name AS text, tags.color AS color, \
+                ct.source AS source, ct.automatic AS automatic, NULL AS added_at, \
+                tags.name_key AS name_key \
+           FROM contact_tags ct JOIN tags ON tags.id = ct.tag_id WHERE ct.contact_id = $1 \
+         UNION ALL \
+         SELECT 'follower', user_id, NULL, NULL, NULL, NULL, added_at, NULL \
+           FROM contact_followers WHERE contact_id = $1 \
+         UNION ALL \
+         SELECT 'value', field_id, value, NULL, NULL, NULL, NULL, NULL \
+           FROM field_values WHERE contact_id = $1",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await)?;
+    let mut custom = BTreeMap::new();
+    let mut tags = Vec::new();
+    let mut followers = Vec::new();
+    for row in rows {
+        match row.kind.as_str() {
+            "tag" => {
+                let color = crate::tags::TagColor::try_from(row.color.unwrap_or_default())
+                    .map_err(|e| AppError::from(anyhow::anyhow!(e)))?;
+                tags.push((
+                    row.name_key.unwrap_or_default(),
+                    ContactTag {
+                        tag: crate::tags::Tag {
+                            id: row.id,
+                            name: row.text.unwrap_or_default(),
+                            color,
+                        },
+                        automatic: row.automatic.unwrap_or(false),
+                        source: row.source,
+                    },
+                ));
+            }
+            "follower" => followers.push((row.added_at, row.id)),
+            _ => {
+                custom.insert(row.id, row.text.unwrap_or_default());
+            }
+        }
+    }
+    tags.sort_by(|a, b| a.0.cmp(&b.0));
+    followers.sort();
+    Ok((
+        custom,
+        tags.into_iter().map(|(_, tag)| tag).collect(),
+        followers.into_iter().map(|(_, id)| id).collect(),
+    ))
 }
 
 /// The users following a contact, in the order they started.
@@ -1926,6 +2059,76 @@ mod tests {
             .unwrap();
             assert_eq!(gone, 2);
             assert_eq!(total(db.clone()).await, (6, false));
+        }
+    );
+
+    db_test!(
+        the_card_reads_its_tags_followers_and_values_in_one_go,
+        |db| {
+            let anna = someone(&db).await;
+            let id = create(
+                &db,
+                &anna,
+                &NewContact::Person {
+                    first_name: Some("Ada".into()),
+                    last_name: None,
+                },
+            )
+            .await
+            .unwrap();
+            let actor = crate::audit::store::Actor::user(&anna);
+            for name in ["Zeta", "alfa", "Beta"] {
+                let tag = crate::tags::store::create(&db, name, crate::tags::TagColor::Green)
+                    .await
+                    .unwrap();
+                crate::tags::store::tag_contact(&db, &actor, id, &tag, None)
+                    .await
+                    .unwrap();
+            }
+            let contact = get(&db, id).await.unwrap().unwrap();
+            for name in ["Bruno", "Carla"] {
+                let email = crate::auth::Email::parse(&format!("{name}@example.it")).unwrap();
+                let password = crate::auth::NewPassword::parse("a long enough password").unwrap();
+                let user = crate::auth::store::add_user(&db, name, &email, &password, false)
+                    .await
+                    .unwrap();
+                add_follower(&db, &anna, &contact, user).await.unwrap();
+            }
+            let folder = crate::fields::store::create_folder(&db, "Extra")
+                .await
+                .unwrap();
+            let field = crate::fields::store::create_field(
+                &db,
+                "Nickname",
+                crate::fields::FieldType::Text,
+                &[],
+                folder,
+            )
+            .await
+            .unwrap();
+            with_db!(&db, pool => sqlx::query(
+            "INSERT INTO field_values (contact_id, field_id, value) VALUES ($1, $2, 'Adi')"
+        )
+        .bind(id)
+        .bind(field)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+            .unwrap();
+
+            let (card, tags, followers) = get_card(&db, &admin(), id).await.unwrap();
+            // The same as each read on its own.
+            assert_eq!(tags, crate::tags::store::of_contact(&db, id).await.unwrap());
+            let names: Vec<_> = tags.iter().map(|t| t.tag.name.as_str()).collect();
+            assert_eq!(
+                names,
+                ["alfa", "Beta", "Zeta"],
+                "by name, whatever the case"
+            );
+            assert_eq!(followers, super::followers(&db, id).await.unwrap());
+            assert_eq!(followers.len(), 2);
+            assert_eq!(card.custom, custom_values(&db, id).await.unwrap());
+            assert_eq!(card.custom.get(&field).map(String::as_str), Some("Adi"));
         }
     );
 
