@@ -1,8 +1,9 @@
 // The conversation: an email scheduled a few seconds ahead shows Scheduled, then Sent without a
 // reload, and the SMTP server holds it; a scheduled message is edited and cancelled; an hour
-// the clocks skip is refused in words.
+// the clocks skip is refused in words; a long thread shows its newest 200 messages, and earlier
+// ones on request.
 import { test, expect, type Page } from "@playwright/test";
-import { mailTo, open, romeIn, schedule, signInAsAdmin, write } from "./fixtures";
+import { createPerson, mailTo, open, romeIn, schedule, signInAsAdmin, write } from "./fixtures";
 
 test.describe.configure({ mode: "serial" });
 test.use({ timezoneId: "Europe/Rome" });
@@ -89,4 +90,42 @@ test("an hour the clocks skip is refused in words, and what was written stays", 
   await expect(dialog).toBeVisible();
   await dialog.getByRole("button", { name: "Cancel" }).click();
   await expect(page.getByRole("region", { name: "Conversation" }).getByRole("textbox", { name: "Message" })).toHaveValue("Ora legale.");
+});
+
+test("a long thread shows its newest 200 messages, and earlier ones on request", async ({ page }) => {
+  test.setTimeout(90_000);
+  await signInAsAdmin(page);
+  await createPerson(page, `Lea Lunga${suffix}`);
+  await page.getByRole("textbox", { name: "Email", exact: true }).fill(`lea.${suffix}@example.it`);
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved" })).toBeVisible();
+  await write(page, "Nota 1", "La prima.");
+  const dialog = await schedule(page, romeIn(2 * 24 * 3600 * 1000));
+  // The composer's own request, sent again 204 times with other subjects: a thread as long as
+  // a year of messages, without typing them all.
+  const [first] = await Promise.all([
+    page.waitForRequest((r) => r.url().includes("/api/schedule_message") && r.method() === "POST"),
+    dialog.getByRole("button", { name: "Schedule send" }).click(),
+  ]);
+  await expect(item(page, "Nota 1")).toContainText("Scheduled");
+  // (The only message yet, so "Nota 1" cannot be "Nota 10".)
+  const body = first.postDataJSON();
+  for (let n = 2; n <= 205; n++) {
+    const again = await page.request.post(first.url(), {
+      data: { ...body, draft: { ...body.draft, subject: `Nota ${n}` } },
+      headers: { Accept: "application/json" },
+    });
+    expect(again.ok()).toBe(true);
+  }
+  await page.reload();
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  const messages = page.getByRole("list", { name: "Messages" }).getByRole("listitem");
+  await expect(messages).toHaveCount(200);
+  await expect(messages.first()).toContainText(/Nota 6(?!\d)/);
+  await expect(messages.last()).toContainText("Nota 205");
+  const earlier = page.getByRole("button", { name: "Show earlier messages" });
+  await earlier.click();
+  await expect(messages).toHaveCount(205);
+  await expect(messages.first()).toContainText(/Nota 1(?!\d)/);
+  await expect(earlier).toBeHidden();
 });
