@@ -70,7 +70,10 @@ pub fn router(state: AppState) -> Router {
     // The wasm, JS and CSS bundles: served from the `.br` / `.gz` files `cargo leptos build
     // --precompress` writes next to them when the browser accepts those (compressed once, at the
     // best level, instead of on every request). Names are not hashed, so browsers revalidate
-    // (Last-Modified → 304) rather than cache blindly.
+    // (Last-Modified → 304) rather than cache blindly: cargo-leptos' `hash-files` does not yet
+    // give wasm splitting's loader a name that changes with the chunks it loads (cargo-leptos
+    // issues 641 and 658), and an immutable loader pointing at chunks a deploy removed would
+    // break the page until the cache expired.
     let pkg = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
     let assets = tower::ServiceBuilder::new()
         .layer(SetResponseHeaderLayer::overriding(
