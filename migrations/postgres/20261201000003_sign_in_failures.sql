@@ -1,7 +1,7 @@
 -- Failed sign-ins per email (see `auth::ssr::throttle`): in the database rather than in each
 -- server's memory, so that several instances share one allowance.
 CREATE TABLE sign_in_failures (
-    key   TEXT PRIMARY KEY NOT NULL,   -- the email, trimmed and lower-cased
+    key   TEXT PRIMARY KEY NOT NULL,   -- SHA-256 (hex) of the email, trimmed and lower-cased
     spent DOUBLE PRECISION NOT NULL,   -- failures still counted as of `at`
     at    TIMESTAMPTZ NOT NULL
 );

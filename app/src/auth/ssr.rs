@@ -128,8 +128,11 @@ pub mod throttle {
     const BURST: f64 = 10.0;
     const REFILL_SECONDS: f64 = 90.0;
 
+    /// The row an email's failures are kept under: a digest of it as typed (trimmed, lower-cased),
+    /// so that whatever is posted as an "email" — a megabyte of it — costs one short row.
     fn key(email: &str) -> String {
-        email.trim().to_lowercase()
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(email.trim().to_lowercase().as_bytes()))
     }
 
     /// Failures still counted at `now` of `spent` as of `at`: one refills every 90 seconds.

@@ -247,16 +247,22 @@ impl Plan {
             2_000
         };
         let walked = (page_size as i64 + 1).saturating_mul(contacts) / total.max(1);
-        if total > 0 && (at_least || walked <= window) {
-            // A table no longer than the walk needs no end to it (nor the read that finds it).
-            Plan::Dense(if contacts <= window {
-                WHOLE_WALK
-            } else {
-                window
-            })
+        let window = if total > 0 && walked <= window {
+            window
+        } else if at_least {
+            // More matches than were counted: the walk is shorter than `walked` says, and sorting
+            // them all costs more than it; give it room (without the searched text in the index,
+            // a long walk costs a table read a row).
+            (2 * walked).clamp(window, 20_000)
         } else {
-            Plan::Sparse
-        }
+            return Plan::Sparse;
+        };
+        // A table no longer than the walk needs no end to it (nor the read that finds it).
+        Plan::Dense(if contacts <= window {
+            WHOLE_WALK
+        } else {
+            window
+        })
     }
 }
 
@@ -995,8 +1001,6 @@ struct ExtraRow {
     color: Option<String>,
     source: Option<String>,
     automatic: Option<bool>,
-    added_at: Option<DateTime<Utc>>,
-    name_key: Option<String>,
 }
 
 /// A contact's custom values, tags (by name) and followers (in the order they started), in one
@@ -1006,7 +1010,8 @@ async fn card_extras(
     id: Uuid,
 ) -> AppResult<(BTreeMap<Uuid, String>, Vec<ContactTag>, Vec<Uuid>)> {
     // The tags come first: PostgreSQL types a UNION's columns pair by pair from the left, so the
-    // branch that gives most columns a type leads.
+    // branch that gives most columns a type leads. Sorted by the database, as every other list
+    // of tags is (by its collation): tags by name, followers in the order they started.
     let rows: Vec<ExtraRow> = with_db!(db, pool => sqlx::query_as(
         "SELECT 'tag' AS kind, tags.id AS id, tags.name AS text, tags.color AS color, \
                 ct.source AS source, ct.automatic AS automatic, NULL AS added_at, \
@@ -1017,7 +1022,8 @@ async fn card_extras(
            FROM contact_followers WHERE contact_id = $1 \
          UNION ALL \
          SELECT 'value', field_id, value, NULL, NULL, NULL, NULL, NULL \
-           FROM field_values WHERE contact_id = $1",
+           FROM field_values WHERE contact_id = $1 \
+         ORDER BY kind, name_key, added_at, id",
     )
     .bind(id)
     .fetch_all(pool)
@@ -1030,32 +1036,23 @@ async fn card_extras(
             "tag" => {
                 let color = crate::tags::TagColor::try_from(row.color.unwrap_or_default())
                     .map_err(|e| AppError::from(anyhow::anyhow!(e)))?;
-                tags.push((
-                    row.name_key.unwrap_or_default(),
-                    ContactTag {
-                        tag: crate::tags::Tag {
-                            id: row.id,
-                            name: row.text.unwrap_or_default(),
-                            color,
-                        },
-                        automatic: row.automatic.unwrap_or(false),
-                        source: row.source,
+                tags.push(ContactTag {
+                    tag: crate::tags::Tag {
+                        id: row.id,
+                        name: row.text.unwrap_or_default(),
+                        color,
                     },
-                ));
+                    automatic: row.automatic.unwrap_or(false),
+                    source: row.source,
+                });
             }
-            "follower" => followers.push((row.added_at, row.id)),
+            "follower" => followers.push(row.id),
             _ => {
                 custom.insert(row.id, row.text.unwrap_or_default());
             }
         }
     }
-    tags.sort_by(|a, b| a.0.cmp(&b.0));
-    followers.sort();
-    Ok((
-        custom,
-        tags.into_iter().map(|(_, tag)| tag).collect(),
-        followers.into_iter().map(|(_, id)| id).collect(),
-    ))
+    Ok((custom, tags, followers))
 }
 
 /// The users following a contact, in the order they started.
