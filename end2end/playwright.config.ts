@@ -9,7 +9,10 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,
-  retries: 0,
+  // In CI a failed test runs once more, and Playwright reports it as flaky rather than passed:
+  // one test (03, two tabs on one contact) once timed out waiting for its second tab to hydrate
+  // on a loaded machine, and is being looked into. Run by hand, a failure is final.
+  retries: process.env.CI ? 1 : 0,
   reporter: "list",
   use: {
     baseURL: process.env.BASE_URL ?? "http://127.0.0.1:3123",
