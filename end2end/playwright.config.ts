@@ -9,9 +9,10 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   fullyParallel: false,
   workers: 1,
-  // In CI a failed test runs once more, and Playwright reports it as flaky rather than passed:
-  // one test (03, two tabs on one contact) once timed out waiting for its second tab to hydrate
-  // on a loaded machine, and is being looked into. Run by hand, a failure is final.
+  // In CI a failed test runs once more, and Playwright reports it as flaky rather than passed, with
+  // what the browser said (tests/browser-log.ts). Run by hand, a failure is final. (Pages that
+  // sometimes failed to hydrate had a form inside a form, which the HTML parser drops or keeps
+  // depending on how the page was streamed; fixtures.ts now checks every page opened for one.)
   retries: process.env.CI ? 1 : 0,
   reporter: "list",
   use: {

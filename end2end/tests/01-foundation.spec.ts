@@ -1,5 +1,5 @@
 // The first day with Rubrica: set it up, sign in, add people and companies, find them, sign out.
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./browser-log";
 import { admin, open } from "./fixtures";
 
 const suffix = Date.now().toString(36);

@@ -1,5 +1,5 @@
 // Rubrica on a phone (360 × 740): nothing scrolls sideways, everything is big enough for a thumb.
-import { test, expect } from "@playwright/test";
+import { test, expect } from "./browser-log";
 import { signInAsAdmin } from "./fixtures";
 
 test.use({ viewport: { width: 360, height: 740 } });

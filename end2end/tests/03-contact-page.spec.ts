@@ -1,6 +1,6 @@
 // The contact page: step through a searched list, edit and save, hide empty fields, never lose
 // what was typed, and fit a phone.
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect, type Page } from "./browser-log";
 import { createPerson, open, openFromList, signInAsAdmin } from "./fixtures";
 
 const suffix = `P${Date.now().toString(36)}`;

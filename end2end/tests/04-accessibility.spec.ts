@@ -1,9 +1,9 @@
 // Screen readers and keyboards: axe-core finds nothing on the main screens, at desktop and phone
 // widths, and Lighthouse (mobile) scores the contact page's accessibility 100.
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect, type Page } from "./browser-log";
 import AxeBuilder from "@axe-core/playwright";
 import { chromiumArgs, chromiumPath } from "../chromium";
-import { open, signInAsAdmin } from "./fixtures";
+import { expectNoNestedForms, open, signInAsAdmin } from "./fixtures";
 
 async function contactPage(page: Page): Promise<string> {
   await open(page, "/contacts");
@@ -19,6 +19,8 @@ async function expectNoViolations(page: Page, what: string) {
     (v) => `${v.id}: ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
   );
   expect(found, `axe-core on ${what}`).toEqual([]);
+  // Not one of axe's rules.
+  await expectNoNestedForms(page, what);
 }
 
 for (const [width, height] of [

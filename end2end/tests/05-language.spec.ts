@@ -1,7 +1,7 @@
 // Italian and English: a browser set to Italian gets Italian; a user switches language from the
 // header, and the choice stays with them. The admin is switched back to English at the end, for
 // the other tests.
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect, type Page } from "./browser-log";
 import AxeBuilder from "@axe-core/playwright";
 import { admin, open, signInAsAdmin } from "./fixtures";
 

@@ -1,6 +1,6 @@
 // Shaping the card: an admin adds a custom field of every type and a colleague's contact gets a
 // value in each; a field moves by keyboard; every edit shows in the contact's history.
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect, type Page } from "./browser-log";
 import { open, signInAsAdmin } from "./fixtures";
 
 test.describe.configure({ mode: "serial" });

@@ -1,6 +1,6 @@
 // Tags and the team: tags made on the fly filter the list (is / is not) and previous/next follow
 // the filter; an invited colleague never sees a contact kept private.
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect, type Page } from "./browser-log";
 import { createPerson, mailTo, open, signInAsAdmin } from "./fixtures";
 
 test.describe.configure({ mode: "serial" });

@@ -2,7 +2,7 @@
 // reload, and the SMTP server holds it; a scheduled message is edited and cancelled; an hour
 // the clocks skip is refused in words; a long thread shows its newest 200 messages, and earlier
 // ones on request.
-import { test, expect, type Page } from "@playwright/test";
+import { test, expect, type Page } from "./browser-log";
 import { createPerson, mailTo, open, romeIn, schedule, signInAsAdmin, write } from "./fixtures";
 
 test.describe.configure({ mode: "serial" });

@@ -1,8 +1,8 @@
 // The composer's tools: merge fields previewed for the contact with the empty ones named before
 // sending, snippets saved from the composer and brought back with "/", emoji, a file attached
 // to an email and downloaded from the thread, and the email's unsubscribe link.
-import { test, expect, type Page } from "@playwright/test";
-import { mailTo, open, signInAsAdmin } from "./fixtures";
+import { test, expect, type Page } from "./browser-log";
+import { expectNoNestedForms, mailTo, open, signInAsAdmin } from "./fixtures";
 
 test.describe.configure({ mode: "serial" });
 
@@ -86,6 +86,8 @@ test("a snippet saved from the composer comes back by typing / and its name; emo
   if ((await snippets.getAttribute("aria-expanded")) !== "true") await snippets.click();
   await pane.getByRole("button", { name: `Edit snippet ${snippetName}` }).click();
   await pane.getByRole("textbox", { name: "Snippet text" }).fill("Grazie mille, {{contact.first_name}}!");
+  // Its form is the snippet's own: saving it never submits (sends) anything around it.
+  await expectNoNestedForms(page, "the composer with a snippet being edited");
   await pane.getByRole("button", { name: "Save snippet" }).click();
   await expect(pane.getByRole("textbox", { name: "Snippet text" })).toBeHidden();
   await expect(pane.getByRole("button", { name: new RegExp(`${snippetName}.*Grazie mille`) })).toBeVisible();

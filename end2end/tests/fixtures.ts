@@ -14,6 +14,14 @@ export const admin = {
 export async function open(page: Page, path: string) {
   await page.goto(path);
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await expectNoNestedForms(page, path);
+}
+
+/** The browser's HTML parser drops a form inside a form, so a server-rendered page with one
+ * differs from the app's view of it (hydration fails, depending on how the page was streamed), and
+ * Enter in the inner form would submit the outer one. */
+export async function expectNoNestedForms(page: Page, what: string) {
+  expect(await page.locator("form form").count(), `forms inside forms on ${what}`).toBe(0);
 }
 
 /** Signs in as the admin from the sign-in page (setting the workspace up first if it is new). */

@@ -581,10 +581,6 @@ fn ComposerForm(composer: Composer, sent: Callback<()>) -> impl IntoView {
             c.open_schedule();
         }
     };
-    let send = move |ev: ev::SubmitEvent| {
-        ev.prevent_default();
-        send_now(false);
-    };
     let general = move || {
         c.error.with(|e| match e {
             Some(AppError::Invalid(list))
@@ -664,8 +660,11 @@ fn ComposerForm(composer: Composer, sent: Callback<()>) -> impl IntoView {
             _ => {}
         }
     };
+    // Not a <form>: its tools hold forms of their own (save a snippet), and a form inside a form
+    // is dropped by the browser's HTML parser, so the server's page and the app's would differ and
+    // hydration fail. It also means Enter in the subject or a tool's search box never sends.
     view! {
-        <form class="composer" on:submit=send>
+        <div class="composer" role="group" aria-label=l.t("New message", "Nuovo messaggio")>
             {move || c.editing.get().map(|_| view! {
                 <p class="note">
                     {l.t("Editing a scheduled message.", "Stai modificando un messaggio programmato.")}
@@ -739,12 +738,13 @@ fn ComposerForm(composer: Composer, sent: Callback<()>) -> impl IntoView {
             })}
             <div class="actions">
                 <button type="button" on:click=move |_| schedule(false)>{l.t("Schedule", "Programma")}</button>
-                <button type="submit" class="primary"
-                    disabled=move || c.pending.get() || c.editing.get().is_some()>
+                <button type="button" class="primary"
+                    disabled=move || c.pending.get() || c.editing.get().is_some()
+                    on:click=move |_| send_now(false)>
                     {l.t("Send", "Invia")}
                 </button>
             </div>
-        </form>
+        </div>
         <ScheduleDialog composer sent/>
     }
 }
