@@ -532,7 +532,7 @@ impl axum::response::IntoResponse for AppError {
 
 /// Gives a failed server function the HTTP status its [`AppError`] means (404, 409, 422…) instead
 /// of the blanket 500 server functions answer with, so logs, load balancers and tests can tell a
-/// refusal from a crash.
+/// refusal from a crash; a refused plain form post goes back to its form (303).
 #[cfg(feature = "ssr")]
 pub async fn error_status_layer(
     req: axum::extract::Request,
@@ -551,7 +551,11 @@ pub async fn error_status_layer(
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
         return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
+    if parts.headers.contains_key(http::header::LOCATION) {
+        // A plain HTML form's post (the sign-in page has no wasm): Leptos points `Location` back
+        // at the form with the error in the URL, and a browser follows it only on a redirect.
+        parts.status = http::StatusCode::SEE_OTHER;
+    } else if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = error.status();
     }
     axum::response::Response::from_parts(parts, Body::from(bytes))

@@ -73,9 +73,37 @@ const KEEP_EARLY_TYPING: &str = "addEventListener('input',function(e){var t=e.ta
 if(t&&t.id&&!document.body.hasAttribute('data-hydrated')){(window.rubricaTyped=window.rubricaTyped||{})\
 [t.id]=t.type=='checkbox'?(t.checked?'true':''):t.value}},true)";
 
+/// On the pages served as plain HTML (see [`plain_page`]): what was typed into a form (but a
+/// password) is kept across the round trip of a refused submission, which comes back to the same
+/// page with the error in its URL (`__err`, Leptos' form redirects) — the error is shown by the
+/// server, the text put back here (focus then goes to the field in error, or the password), and
+/// the URL cleaned.
+const KEEP_FORM_TEXT: &str = "(function(){var k='rubrica.form-text',s=sessionStorage;\
+addEventListener('submit',function(e){var v={};e.target.querySelectorAll('input[id]').forEach(function(i){\
+if(i.type!='password'&&i.type!='hidden')v[i.id]=i.value});try{s.setItem(k,JSON.stringify({p:location.pathname,v:v}))}catch(_){}},true);\
+addEventListener('DOMContentLoaded',function(){var u=new URL(location.href);if(!u.searchParams.has('__err'))return;\
+try{var d=JSON.parse(s.getItem(k)||'null'),r=0;if(d&&d.p==u.pathname)for(var id in d.v){var i=document.getElementById(id);\
+if(i&&!i.value&&d.v[id]){i.value=d.v[id];r=1}}var p=document.querySelector('input[aria-invalid=true]')||document.querySelector('input[type=password]');if(r&&p)p.focus()}catch(_){}\
+u.searchParams.delete('__err');u.searchParams.delete('__path');\
+history.replaceState(null,'',u.pathname+u.search)})})()";
+
+/// Sign-in and first-run setup are sent as plain HTML, without the app's code: a form, a button,
+/// and errors rendered by the server (Leptos' `ActionForm` posts without JavaScript too). A phone
+/// shows them at once instead of first downloading the wasm bundle, whose code they barely use;
+/// the browser fetches it on the page after. (Reached from inside the app, e.g. when a session
+/// ends, the same routes come as wasm chunks and work as before.)
+fn plain_page() -> bool {
+    #[cfg(feature = "ssr")]
+    if let Some(parts) = use_context::<http::request::Parts>() {
+        return matches!(parts.uri.path(), "/login" | "/setup");
+    }
+    false
+}
+
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = i18n::request_locale().tag();
+    let plain = plain_page();
     view! {
         <!DOCTYPE html>
         <html lang=lang>
@@ -87,12 +115,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 {ui::needs_screens_css().then(|| view! {
                     <link id=ui::SCREENS_CSS_ID rel="stylesheet" href=ui::SCREENS_CSS/>
                 })}
-                <script inner_html=KEEP_EARLY_TYPING></script>
-                <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                {if plain {
+                    view! { <script inner_html=KEEP_FORM_TEXT></script> }.into_any()
+                } else {
+                    view! {
+                        <script inner_html=KEEP_EARLY_TYPING></script>
+                        <AutoReload options=options.clone()/>
+                        <HydrationScripts options/>
+                    }
+                    .into_any()
+                }}
                 <MetaTags/>
             </head>
-            <body>
+            // `data-static`: no code will take this page over (browser tests wait for
+            // `data-hydrated` on the others).
+            <body data-static=plain.then_some("true")>
                 <App/>
             </body>
         </html>

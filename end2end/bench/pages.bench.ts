@@ -5,12 +5,12 @@
 import { test, expect, type Page } from "@playwright/test";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { chromiumArgs, chromiumPath } from "../chromium";
-import { open } from "../tests/fixtures";
+import { open, untilLive } from "../tests/fixtures";
 
 type PageResult = { page: string; gzip_bytes: number; requests: number; performance: number; accessibility: number };
 
-/** Bytes on the wire (bodies and headers) for everything the page loads until it is hydrated and
- *  the network is quiet, with only gzip offered, as the budget counts it. */
+/** Bytes on the wire (bodies and headers) for everything the page loads until it is hydrated (or,
+ *  plain HTML, loaded) and the network is quiet, with only gzip offered, as the budget counts it. */
 async function transfer(page: Page, path: string): Promise<[number, number]> {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Network.enable");
@@ -64,6 +64,7 @@ test("pages: transfer size and Lighthouse", async ({ browser, baseURL }) => {
   await page.getByRole("textbox", { name: "Password" }).fill("rubrica-demo");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/contacts$/);
+  await untilLive(page);
   const contact = await page.getByRole("list").getByRole("link").first().getAttribute("href");
   const cookie = (await page.context().cookies()).map((c) => `${c.name}=${c.value}`).join("; ");
   for (const path of ["/contacts", contact!]) {

@@ -1,6 +1,6 @@
 // The first day with Rubrica: set it up, sign in, add people and companies, find them, sign out.
 import { test, expect } from "./browser-log";
-import { admin, open } from "./fixtures";
+import { admin, open, untilLive } from "./fixtures";
 
 const suffix = Date.now().toString(36);
 const person = `Giulia Bianchi-${suffix}`;
@@ -19,6 +19,7 @@ test("an admin sets up Rubrica, adds contacts, finds them and signs out", async 
   await page.getByRole("textbox", { name: "Password" }).fill(admin.password);
   await page.getByRole("button", { name: "Create admin" }).click();
   await expect(page).toHaveURL(/\/contacts$/);
+  await untilLive(page);
   await expect(page.getByRole("heading", { level: 1, name: "Contacts" })).toBeVisible();
 
   // Sign out, and a wrong password is refused without saying which part was wrong.
@@ -29,10 +30,15 @@ test("an admin sets up Rubrica, adds contacts, finds them and signs out", async 
   await page.getByRole("textbox", { name: "Password" }).fill("not the password");
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
+  // Sign-in is plain HTML: the refusal came back as a new page, with the email put back, the
+  // password to type again focused, and no error left in the address.
   await expect(page.getByRole("textbox", { name: "Email" })).toHaveValue(admin.email);
+  await expect(page.getByRole("textbox", { name: "Password" })).toBeFocused();
+  await expect(page).toHaveURL(/\/login$/);
   await page.getByRole("textbox", { name: "Password" }).fill(admin.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/contacts$/);
+  await untilLive(page);
 
   // A person: a missing name is explained next to the field, then the contact opens.
   await page.getByRole("button", { name: "New contact" }).click();

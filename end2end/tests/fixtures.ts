@@ -10,11 +10,17 @@ export const admin = {
   password: "una password lunga e sicura",
 };
 
-/** Opens `path` and waits until the wasm app has taken over the server-rendered page. */
+/** Opens `path` and waits until the wasm app has taken over the server-rendered page (sign-in and
+ * setup are plain HTML, marked `data-static`: nothing takes them over). */
 export async function open(page: Page, path: string) {
   await page.goto(path);
-  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+  await untilLive(page);
   await expectNoNestedForms(page, path);
+}
+
+/** Waits until the page on screen is ready for the user: hydrated, or plain HTML. */
+export async function untilLive(page: Page) {
+  await expect(page.locator("body[data-hydrated='true'], body[data-static='true']")).toHaveCount(1);
 }
 
 /** The browser's HTML parser drops a form inside a form, so a server-rendered page with one
@@ -38,6 +44,7 @@ export async function signInAsAdmin(page: Page) {
     await page.getByRole("button", { name: "Sign in" }).click();
   }
   await expect(page).toHaveURL(/\/contacts$/);
+  await untilLive(page);
 }
 
 /** Creates a person called `name` ("First Last") from the list's New contact dialog; ends on

@@ -108,6 +108,76 @@ app_test!(
     }
 );
 
+app_test!(
+    signing_in_is_a_plain_html_form_that_works_without_the_apps_code,
+    |app| {
+        app.set_up_admin(&browser()).await;
+        let anna = browser();
+        let page = app
+            .get(&anna, "/login?next=/contacts")
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("data-static"),
+            "marked as a page no code takes over"
+        );
+        assert!(
+            !page.contains("/pkg/rubrica.js"),
+            "no wasm app on the sign-in page"
+        );
+        assert!(page.contains(&format!("action=\"{}\"", Login::PATH)));
+        let post = |password: &'static str| {
+            anna.post(app.url(Login::PATH))
+                .header(header::ACCEPT, "text/html")
+                .header(header::ORIGIN, &app.base)
+                .header(header::REFERER, app.url("/login?next=/contacts"))
+                .form(&[
+                    ("next", "/contacts"),
+                    ("email", ADMIN_EMAIL),
+                    ("password", password),
+                ])
+                .send()
+        };
+
+        // A refusal goes back to the form, which shows why, keeping where to go next.
+        let refused = post("not the password").await.unwrap();
+        assert_eq!(refused.status(), 303);
+        assert!(session_cookie(&refused).is_none());
+        let back = refused.headers()[header::LOCATION]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            back.starts_with(&app.url("/login?next=/contacts")) && back.contains("__err="),
+            "{back}"
+        );
+        let shown = anna
+            .get(&back)
+            .header(header::ACCEPT, "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert!(shown
+            .text()
+            .await
+            .unwrap()
+            .contains("Wrong email or password."));
+
+        let signed_in = post(ADMIN_PASSWORD).await.unwrap();
+        assert!(signed_in.status().is_redirection());
+        assert_eq!(signed_in.headers()[header::LOCATION], "/contacts");
+        assert!(session_cookie(&signed_in).is_some());
+        let list = app.get(&anna, "/contacts").await.text().await.unwrap();
+        assert!(
+            list.contains("/pkg/rubrica.js"),
+            "the app's code comes with the list"
+        );
+        app.stop().await;
+    }
+);
+
 app_test!(guessing_passwords_is_slowed_down_per_email, |app| {
     app.set_up_admin(&browser()).await;
     let guesser = browser();
