@@ -539,6 +539,12 @@ pub async fn error_status_layer(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::{body::Body, response::IntoResponse};
+    // Only a page's own form post (no wasm) is sent back to the form; the app's calls ask for JSON.
+    let from_a_form = req
+        .headers()
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
     let response = next.run(req).await;
     if !response
         .headers()
@@ -551,7 +557,7 @@ pub async fn error_status_layer(
     let Ok(bytes) = axum::body::to_bytes(body, 64 * 1024).await else {
         return http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    if parts.headers.contains_key(http::header::LOCATION) {
+    if from_a_form && parts.headers.contains_key(http::header::LOCATION) {
         // A plain HTML form's post (the sign-in page has no wasm): Leptos points `Location` back
         // at the form with the error in the URL, and a browser follows it only on a redirect.
         parts.status = http::StatusCode::SEE_OTHER;

@@ -78,12 +78,13 @@ if(t&&t.id&&!document.body.hasAttribute('data-hydrated')){(window.rubricaTyped=w
 /// page with the error in its URL (`__err`, Leptos' form redirects) — the error is shown by the
 /// server, the text put back here (focus then goes to the field in error, or the password), and
 /// the URL cleaned.
-const KEEP_FORM_TEXT: &str = "(function(){var k='rubrica.form-text',s=sessionStorage;\
+const KEEP_FORM_TEXT: &str = "(function(){var k='rubrica.form-text';\
 addEventListener('submit',function(e){var v={};e.target.querySelectorAll('input[id]').forEach(function(i){\
-if(i.type!='password'&&i.type!='hidden')v[i.id]=i.value});try{s.setItem(k,JSON.stringify({p:location.pathname,v:v}))}catch(_){}},true);\
+if(i.type!='password'&&i.type!='hidden')v[i.id]=i.value});try{sessionStorage.setItem(k,JSON.stringify({p:location.pathname,v:v}))}catch(_){}},true);\
 addEventListener('DOMContentLoaded',function(){var u=new URL(location.href);if(!u.searchParams.has('__err'))return;\
-try{var d=JSON.parse(s.getItem(k)||'null'),r=0;if(d&&d.p==u.pathname)for(var id in d.v){var i=document.getElementById(id);\
-if(i&&!i.value&&d.v[id]){i.value=d.v[id];r=1}}var p=document.querySelector('input[aria-invalid=true]')||document.querySelector('input[type=password]');if(r&&p)p.focus()}catch(_){}\
+try{var s=sessionStorage,d=JSON.parse(s.getItem(k)||'null'),r=0;s.removeItem(k);if(d&&d.p==u.pathname)for(var id in d.v){\
+var i=document.getElementById(id);if(i&&!i.value&&d.v[id]){i.value=d.v[id];r=1}}\
+var p=document.querySelector('input[aria-invalid=true]')||document.querySelector('input[type=password]');if(r&&p)p.focus()}catch(_){}\
 u.searchParams.delete('__err');u.searchParams.delete('__path');\
 history.replaceState(null,'',u.pathname+u.search)})})()";
 

@@ -24,6 +24,7 @@ test.describe("a browser set to Italian", () => {
     await page.getByRole("textbox", { name: "Password" }).fill("sbagliata davvero");
     await page.getByRole("button", { name: "Accedi" }).click();
     await expect(page.getByRole("alert")).toHaveText("Email o password errata.");
+    await expect(page.getByRole("textbox", { name: "Email" })).toHaveValue(admin.email);
     await page.getByRole("textbox", { name: "Password" }).fill(admin.password);
     await page.getByRole("button", { name: "Accedi" }).click();
     await expect(page).toHaveURL(/\/contacts$/);

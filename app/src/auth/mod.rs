@@ -151,10 +151,18 @@ impl NewAdmin {
     }
 }
 
-/// Where to go after signing in: only a path on this site, never another origin.
+/// Where to go after signing in: only a path on this site, never another origin. Browsers drop
+/// tabs and line breaks from a URL (`/\t/evil.example` is followed as `//evil.example`), and a
+/// line break can't go in a header at all, so a path with any control character or space is
+/// refused too (the paths Rubrica itself puts in `next` are percent-encoded).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(|c| c <= ' ' || c.is_control()) =>
+        {
             path.to_string()
         }
         _ => "/contacts".to_string(),
@@ -256,5 +264,14 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example")), "/contacts");
         assert_eq!(safe_next(Some("https://evil.example")), "/contacts");
         assert_eq!(safe_next(None), "/contacts");
+        for sneaky in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "/ /evil.example",
+            "/\x7f",
+        ] {
+            assert_eq!(safe_next(Some(sneaky)), "/contacts", "{sneaky:?}");
+        }
     }
 }
