@@ -117,8 +117,11 @@ pub fn router(state: AppState) -> Router {
 /// Tells the browser how long the server took (`Server-Timing: app;dur=1.234`, in milliseconds,
 /// shown by developer tools and read by `bench.sh`): session lookup, access checks and the work
 /// itself, without the network or the client. For pages, which stream, it is the time to the
-/// first byte.
+/// first byte. Not for the bundles: files read from disk, whose header would only add bytes.
 async fn server_timing(req: Request, next: Next) -> Response {
+    if req.uri().path().starts_with("/pkg/") {
+        return next.run(req).await;
+    }
     let start = std::time::Instant::now();
     let mut response = next.run(req).await;
     let ms = start.elapsed().as_secs_f64() * 1000.0;
