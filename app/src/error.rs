@@ -540,11 +540,7 @@ pub async fn error_status_layer(
 ) -> axum::response::Response {
     use axum::{body::Body, response::IntoResponse};
     // Only a page's own form post (no wasm) is sent back to the form; the app's calls ask for JSON.
-    let from_a_form = req
-        .headers()
-        .get(http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/html"));
+    let from_a_form = crate::auth::ssr::accepts_html(&req);
     let response = next.run(req).await;
     if !response
         .headers()

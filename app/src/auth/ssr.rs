@@ -287,7 +287,7 @@ pub mod throttle {
 
 /// Whether the request comes from a page navigation (a form posted without the page's code)
 /// rather than from code expecting JSON.
-fn accepts_html(req: &Request) -> bool {
+pub(crate) fn accepts_html(req: &Request) -> bool {
     req.headers()
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

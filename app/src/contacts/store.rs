@@ -834,6 +834,15 @@ pub async fn nav(
     })
 }
 
+/// `list` walked from `cursor`: forwards (`after`) or backwards.
+fn walked_from(list: &ListQuery, cursor: &str, after: bool) -> ListQuery {
+    ListQuery {
+        after: after.then(|| cursor.to_string()),
+        before: (!after).then(|| cursor.to_string()),
+        ..list.clone()
+    }
+}
+
 /// The rows just before and just after `cursor` in `list`, in one query: two keyset lookups on
 /// the list's index, side by side.
 async fn neighbours_at_once(
@@ -842,11 +851,7 @@ async fn neighbours_at_once(
     list: &ListQuery,
     cursor: &str,
 ) -> AppResult<(Option<Uuid>, Option<Uuid>)> {
-    let side = |after: bool| ListQuery {
-        after: after.then(|| cursor.to_string()),
-        before: (!after).then(|| cursor.to_string()),
-        ..list.clone()
-    };
+    let side = |after: bool| walked_from(list, cursor, after);
     let whole = Plan::Dense(WHOLE_WALK);
     // A page of none: one row (the page size plus the one that says whether more follow).
     let (before, args, _) = page_sql(
@@ -880,11 +885,7 @@ async fn neighbours_apart(
     cursor: &str,
 ) -> AppResult<(Option<Uuid>, Option<Uuid>)> {
     let neighbour = |after: bool| {
-        let query = ListQuery {
-            after: after.then(|| cursor.to_string()),
-            before: (!after).then(|| cursor.to_string()),
-            ..list.clone()
-        };
+        let query = walked_from(list, cursor, after);
         async move {
             let (rows, _, _) = page_rows(db, viewer, &query, plan, 1).await?;
             AppResult::Ok(rows.first().map(|r| r.id))
