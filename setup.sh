@@ -56,11 +56,12 @@ _rubrica_setup() {
   fi
   export PATH="$root/end2end/node_modules/.bin:$PATH"
 
-  # zopfli writes the bundles' .gz files: still plain gzip, about 5% smaller than gzip -9.
-  if ! command -v zopfli >/dev/null; then
-    echo "$say installing zopfli"
+  # zopfli writes the bundles' .gz files: still plain gzip, about 5% smaller than gzip -9; brotli
+  # redoes the .br of the files build.sh minifies after cargo-leptos compressed them.
+  if ! command -v zopfli >/dev/null || ! command -v brotli >/dev/null; then
+    echo "$say installing zopfli and brotli"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq zopfli
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq zopfli brotli
   fi
 
   if [ "${RUBRICA_BROWSER:-}" = 1 ] && [ ! -x /usr/bin/chromium ]; then

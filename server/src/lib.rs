@@ -74,29 +74,36 @@ pub fn router(state: AppState) -> Router {
     // give wasm splitting's loader a name that changes with the chunks it loads (cargo-leptos
     // issues 641 and 658), and an immutable loader pointing at chunks a deploy removed would
     // break the page until the cache expired.
-    let pkg = std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
-    let assets = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ))
-        .service(ServeDir::new(pkg).precompressed_br().precompressed_gzip());
-    // The contact page's and Settings' stylesheet, the same way (see `app::ui::SCREENS_CSS`).
-    let screens_css = tower::ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ))
-        .service(
-            ServeFile::new(std::path::Path::new(options.site_root.as_ref()).join("screens.css"))
+    //
+    // ServeDir says nothing of the encoding it chose, so `Vary` is added: a shared cache must not
+    // hand the .br it stored to a browser that asked for gzip.
+    let site_root = std::path::Path::new(options.site_root.as_ref());
+    let files = Router::new()
+        .nest_service(
+            "/pkg",
+            ServeDir::new(site_root.join(options.site_pkg_dir.as_ref()))
                 .precompressed_br()
                 .precompressed_gzip(),
-        );
+        )
+        // The contact page's and Settings' stylesheet, the same way (see `app::ui::SCREENS_CSS`).
+        .route_service(
+            app::ui::SCREENS_CSS,
+            ServeFile::new(site_root.join("screens.css"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::VARY,
+            HeaderValue::from_static("accept-encoding"),
+        ));
     Router::new()
         .route("/healthz", get(healthz))
-        .route_service(app::ui::SCREENS_CSS, screens_css)
+        .merge(files)
         .merge(app::conversations::signed_in_routes())
-        .nest_service("/pkg", assets)
         .leptos_routes(&state, routes, move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(middleware::from_fn(error_status_layer))

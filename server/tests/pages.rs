@@ -178,3 +178,62 @@ app_test!(every_page_is_html_the_browser_keeps_as_written, |app| {
     }
     app.stop().await;
 });
+
+/// The bundles are precompressed files: the browser gets the encoding it asked for, revalidates
+/// them on every visit (their names do not change with their content), and a cache between the
+/// two is told that the answer depends on the encoding asked for.
+#[tokio::test]
+async fn bundles_come_in_the_encoding_asked_for_and_say_so() {
+    let site = std::env::temp_dir().join(format!("rubrica-site-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/rubrica.js"), "export const plain = 1;").unwrap();
+    std::fs::write(site.join("pkg/rubrica.js.gz"), "gzip bytes").unwrap();
+    std::fs::write(site.join("pkg/rubrica.js.br"), "brotli bytes").unwrap();
+    let test_db = app::testing::TestDb::sqlite().await;
+    let listener = server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = app::state::AppState::new(
+        server::leptos_options(&site, addr),
+        test_db.db.clone(),
+        app::state::AuthSettings::default(),
+    );
+    let running = server::start_with(listener, state, false, false)
+        .await
+        .unwrap();
+    // Built without reqwest's decompression: the bytes are seen as sent.
+    let client = reqwest::Client::new();
+
+    for (accepts, encoding, body) in [
+        ("br, gzip", Some("br"), "brotli bytes"),
+        ("gzip", Some("gzip"), "gzip bytes"),
+        ("identity", None, "export const plain = 1;"),
+    ] {
+        let answer = client
+            .get(format!("http://{addr}/pkg/rubrica.js"))
+            .header("Accept-Encoding", accepts)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200, "{accepts}");
+        let header = |name: &str| {
+            answer
+                .headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        assert_eq!(header("content-encoding").as_deref(), encoding, "{accepts}");
+        assert_eq!(
+            header("vary").as_deref(),
+            Some("accept-encoding"),
+            "{accepts}"
+        );
+        assert_eq!(
+            header("cache-control").as_deref(),
+            Some("no-cache"),
+            "{accepts}"
+        );
+        assert_eq!(answer.text().await.unwrap(), body, "{accepts}");
+    }
+    running.stop().await.unwrap();
+    std::fs::remove_dir_all(site).unwrap();
+}
