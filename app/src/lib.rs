@@ -54,7 +54,7 @@ pub mod state;
 pub mod testing;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A},
     path, Lazy, SsrMode,
@@ -105,6 +105,18 @@ fn plain_page() -> bool {
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let lang = i18n::request_locale().tag();
     let plain = plain_page();
+    // This build's bundles under a prefix of their own, kept by browsers (see `bundle_root`);
+    // a page rendered without the state (if any is) falls back to `/pkg`, revalidated.
+    #[cfg(feature = "ssr")]
+    let root = use_context::<state::AppState>()
+        .map(|state| state.bundle_root.to_string())
+        .unwrap_or_default();
+    #[cfg(not(feature = "ssr"))]
+    let root = String::new();
+    let stylesheet = format!(
+        "{root}/{}/{}.css",
+        options.site_pkg_dir, options.output_name
+    );
     view! {
         <!DOCTYPE html>
         <html lang=lang>
@@ -113,6 +125,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // Before the screens' stylesheet, which adds to it (as it does when the app
+                // adds that one on its own, on the way to a contact page).
+                <link id="leptos" rel="stylesheet" href=stylesheet/>
                 {ui::needs_screens_css().then(|| view! {
                     <link id=ui::SCREENS_CSS_ID rel="stylesheet" href=ui::SCREENS_CSS/>
                 })}
@@ -122,7 +137,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                     view! {
                         <script inner_html=KEEP_EARLY_TYPING></script>
                         <AutoReload options=options.clone()/>
-                        <HydrationScripts options/>
+                        <HydrationScripts options root/>
                     }
                     .into_any()
                 }}
@@ -142,7 +157,6 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_locale();
     view! {
-        <Stylesheet id="leptos" href="/pkg/rubrica.css"/>
         <Title text="Rubrica"/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>

@@ -38,13 +38,19 @@ pub struct AppState {
     pub providers: crate::conversations::providers::Providers,
     /// How long the dispatcher's claims last (see `dispatcher::LEASE`).
     pub dispatch_lease: chrono::Duration,
+    /// Where pages fetch this build's bundles: `/b/<hash of the bundles>`, followed by
+    /// `/pkg/rubrica.js` and so on (see [`bundle_root`]).
+    pub bundle_root: std::sync::Arc<str>,
 }
 
 impl AppState {
     /// State without email; links point at the address the server listens on.
     pub fn new(leptos_options: LeptosOptions, db: Db, auth: AuthSettings) -> AppState {
         let public_url = format!("http://{}", leptos_options.site_addr);
+        let bundle_root =
+            bundle_root(std::path::Path::new(leptos_options.site_root.as_ref())).into();
         AppState {
+            bundle_root,
             leptos_options,
             db,
             auth,
@@ -78,6 +84,35 @@ impl AppState {
         )
         .with_lease(self.dispatch_lease)
     }
+}
+
+/// A path prefix that changes whenever any file of the bundles in `<site_root>/pkg` does, so
+/// that browsers may keep those files for a year without asking again: a page of another build
+/// names another prefix. (cargo-leptos' own `hash-files` renames the main bundle but not the lazy
+/// chunks the wasm-split loader fetches, cargo-leptos issues 641 and 658; a prefix covers them
+/// all, since the loader fetches its chunks relative to itself.) Files are read once, at start.
+pub fn bundle_root(site_root: &std::path::Path) -> String {
+    use sha2::Digest;
+    let mut files: Vec<_> = std::fs::read_dir(site_root.join("pkg"))
+        .map(|dir| dir.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    let mut hash = sha2::Sha256::new();
+    for path in files.iter().filter(|p| p.is_file()) {
+        hash.update(path.file_name().unwrap_or_default().as_encoded_bytes());
+        hash.update(std::fs::read(path).unwrap_or_default());
+    }
+    let hex: String = hash.finalize()[..5]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("/b/{hex}")
+}
+
+/// Whether `path` names a file of the bundles (under `/pkg` or a build's prefix): the same for
+/// everyone, read from disk.
+pub fn is_bundle_path(path: &str) -> bool {
+    path.starts_with("/pkg/") || path.starts_with("/b/")
 }
 
 /// The state, inside a server function or while rendering on the server.

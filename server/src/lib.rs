@@ -69,33 +69,42 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     // The wasm, JS and CSS bundles: served from the `.br` / `.gz` files `cargo leptos build
     // --precompress` writes next to them when the browser accepts those (compressed once, at the
-    // best level, instead of on every request). Names are not hashed, so browsers revalidate
-    // (Last-Modified → 304) rather than cache blindly: cargo-leptos' `hash-files` does not yet
-    // give wasm splitting's loader a name that changes with the chunks it loads (cargo-leptos
-    // issues 641 and 658), and an immutable loader pointing at chunks a deploy removed would
-    // break the page until the cache expired.
+    // best level, instead of on every request). Pages name them under this build's own prefix
+    // (`AppState::bundle_root`), kept for a year without asking again; under `/pkg` itself (the
+    // unsubscribe page, scripts) they are revalidated each time (Last-Modified → 304).
     //
     // ServeDir says nothing of the encoding it chose, so `Vary` is added: a shared cache must not
     // hand the .br it stored to a browser that asked for gzip.
     let site_root = std::path::Path::new(options.site_root.as_ref());
+    let pkg = site_root.join(options.site_pkg_dir.as_ref());
+    let bundles = |cache: &'static str| {
+        tower::ServiceBuilder::new()
+            .layer(SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(cache),
+            ))
+            .service(ServeDir::new(&pkg).precompressed_br().precompressed_gzip())
+    };
     let files = Router::new()
         .nest_service(
-            "/pkg",
-            ServeDir::new(site_root.join(options.site_pkg_dir.as_ref()))
-                .precompressed_br()
-                .precompressed_gzip(),
+            &format!("{}/{}", state.bundle_root, options.site_pkg_dir),
+            bundles("max-age=31536000, immutable"),
         )
-        // The contact page's and Settings' stylesheet, the same way (see `app::ui::SCREENS_CSS`).
+        .nest_service(&format!("/{}", options.site_pkg_dir), bundles("no-cache"))
+        // The contact page's and Settings' stylesheet (see `app::ui::SCREENS_CSS`), revalidated.
         .route_service(
             app::ui::SCREENS_CSS,
-            ServeFile::new(site_root.join("screens.css"))
-                .precompressed_br()
-                .precompressed_gzip(),
+            tower::ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-cache"),
+                ))
+                .service(
+                    ServeFile::new(site_root.join("screens.css"))
+                        .precompressed_br()
+                        .precompressed_gzip(),
+                ),
         )
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache"),
-        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::VARY,
             HeaderValue::from_static("accept-encoding"),
@@ -126,7 +135,7 @@ pub fn router(state: AppState) -> Router {
 /// itself, without the network or the client. For pages, which stream, it is the time to the
 /// first byte. Not for the bundles: files read from disk, whose header would only add bytes.
 async fn server_timing(req: Request, next: Next) -> Response {
-    if req.uri().path().starts_with("/pkg/") {
+    if app::state::is_bundle_path(req.uri().path()) {
         return next.run(req).await;
     }
     let start = std::time::Instant::now();

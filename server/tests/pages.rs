@@ -179,61 +179,97 @@ app_test!(every_page_is_html_the_browser_keeps_as_written, |app| {
     app.stop().await;
 });
 
-/// The bundles are precompressed files: the browser gets the encoding it asked for, revalidates
-/// them on every visit (their names do not change with their content), and a cache between the
-/// two is told that the answer depends on the encoding asked for.
+/// The bundles are precompressed files: the browser gets the encoding it asked for, and a cache
+/// between the two is told that the answer depends on it. Pages name them under a prefix of this
+/// build's own, which browsers keep without asking again; another build names another prefix.
 #[tokio::test]
-async fn bundles_come_in_the_encoding_asked_for_and_say_so() {
+async fn bundles_are_kept_by_browsers_until_a_build_changes_them() {
     let site = std::env::temp_dir().join(format!("rubrica-site-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(site.join("pkg")).unwrap();
-    std::fs::write(site.join("pkg/rubrica.js"), "export const plain = 1;").unwrap();
-    std::fs::write(site.join("pkg/rubrica.js.gz"), "gzip bytes").unwrap();
-    std::fs::write(site.join("pkg/rubrica.js.br"), "brotli bytes").unwrap();
+    std::fs::write(site.join("pkg/rubrica.css"), "body{}").unwrap();
+    std::fs::write(site.join("pkg/rubrica.css.gz"), "gzip bytes").unwrap();
+    std::fs::write(site.join("pkg/rubrica.css.br"), "brotli bytes").unwrap();
     let test_db = app::testing::TestDb::sqlite().await;
-    let listener = server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = app::state::AppState::new(
-        server::leptos_options(&site, addr),
-        test_db.db.clone(),
-        app::state::AuthSettings::default(),
-    );
-    let running = server::start_with(listener, state, false, false)
-        .await
-        .unwrap();
+    let serve = |site: std::path::PathBuf| {
+        let db = test_db.db.clone();
+        async move {
+            let listener = server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let state = app::state::AppState::new(
+                server::leptos_options(&site, addr),
+                db,
+                app::state::AuthSettings::default(),
+            );
+            let running = server::start_with(listener, state, false, false)
+                .await
+                .unwrap();
+            (format!("http://{addr}"), running)
+        }
+    };
+    let (base, running) = serve(site.clone()).await;
     // Built without reqwest's decompression: the bytes are seen as sent.
     let client = reqwest::Client::new();
+    let stylesheet = |html: String| {
+        let marker = "rel=\"stylesheet\" href=\"";
+        let at = html.find(marker).expect("a stylesheet") + marker.len();
+        html[at..at + html[at..].find('"').unwrap()].to_string()
+    };
+    let login = client.get(format!("{base}/login")).send().await.unwrap();
+    let css = stylesheet(login.text().await.unwrap());
+    assert!(
+        css.starts_with("/b/") && css.ends_with("/pkg/rubrica.css"),
+        "{css}"
+    );
 
-    for (accepts, encoding, body) in [
-        ("br, gzip", Some("br"), "brotli bytes"),
-        ("gzip", Some("gzip"), "gzip bytes"),
-        ("identity", None, "export const plain = 1;"),
+    for (path, cache) in [
+        (css.as_str(), "max-age=31536000, immutable"),
+        ("/pkg/rubrica.css", "no-cache"),
     ] {
-        let answer = client
-            .get(format!("http://{addr}/pkg/rubrica.js"))
-            .header("Accept-Encoding", accepts)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status(), 200, "{accepts}");
-        let header = |name: &str| {
-            answer
-                .headers()
-                .get(name)
-                .map(|v| v.to_str().unwrap().to_string())
-        };
-        assert_eq!(header("content-encoding").as_deref(), encoding, "{accepts}");
-        assert_eq!(
-            header("vary").as_deref(),
-            Some("accept-encoding"),
-            "{accepts}"
-        );
-        assert_eq!(
-            header("cache-control").as_deref(),
-            Some("no-cache"),
-            "{accepts}"
-        );
-        assert_eq!(answer.text().await.unwrap(), body, "{accepts}");
+        for (accepts, encoding, body) in [
+            ("br, gzip", Some("br"), "brotli bytes"),
+            ("gzip", Some("gzip"), "gzip bytes"),
+            ("identity", None, "body{}"),
+        ] {
+            let answer = client
+                .get(format!("{base}{path}"))
+                .header("Accept-Encoding", accepts)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 200, "{path} {accepts}");
+            let header = |name: &str| {
+                answer
+                    .headers()
+                    .get(name)
+                    .map(|v| v.to_str().unwrap().to_string())
+            };
+            assert_eq!(
+                header("content-encoding").as_deref(),
+                encoding,
+                "{path} {accepts}"
+            );
+            assert_eq!(header("vary").as_deref(), Some("accept-encoding"), "{path}");
+            assert_eq!(header("cache-control").as_deref(), Some(cache), "{path}");
+            assert_eq!(answer.text().await.unwrap(), body, "{path} {accepts}");
+        }
     }
+    running.stop().await.unwrap();
+
+    // The next build: one file changed.
+    std::fs::write(site.join("pkg/rubrica.css.br"), "other brotli bytes").unwrap();
+    let (base, running) = serve(site.clone()).await;
+    let login = client.get(format!("{base}/login")).send().await.unwrap();
+    let next = stylesheet(login.text().await.unwrap());
+    assert!(
+        next.ends_with("/pkg/rubrica.css") && next != css,
+        "{next} after {css}"
+    );
+    let old = client.get(format!("{base}{css}")).send().await.unwrap();
+    assert_eq!(
+        old.status(),
+        404,
+        "the last build's files are not this one's"
+    );
     running.stop().await.unwrap();
     std::fs::remove_dir_all(site).unwrap();
 }

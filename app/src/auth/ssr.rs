@@ -316,7 +316,7 @@ pub async fn session_layer(
 ) -> Response {
     let path = req.uri().path().to_owned();
     // Bundles, the icon and the health check are the same for everyone: no session lookup.
-    if path.starts_with("/pkg/")
+    if crate::state::is_bundle_path(&path)
         || path.starts_with("/favicon")
         || path == "/healthz"
         || path == crate::ui::SCREENS_CSS
