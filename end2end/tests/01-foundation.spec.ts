@@ -1,6 +1,6 @@
 // The first day with Rubrica: set it up, sign in, add people and companies, find them, sign out.
 import { test, expect } from "./browser-log";
-import { admin, open, untilLive } from "./fixtures";
+import { admin, open, signInAsAdmin, untilLive } from "./fixtures";
 
 const suffix = Date.now().toString(36);
 const person = `Giulia Bianchi-${suffix}`;
@@ -94,4 +94,27 @@ test("an admin sets up Rubrica, adds contacts, finds them and signs out", async 
   await page.goto("/contacts");
   await expect(page).toHaveURL(/\/login(\?next=.*)?$/);
   await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+});
+
+test("coming back, the browser fetches only the page: the app's code is kept from the first visit", async ({ page }) => {
+  await signInAsAdmin(page);
+  await open(page, "/contacts");
+  // Everything the page fetched from the server on the second visit (Chromium's own record: a
+  // file kept by the browser is "served from cache", or comes from its disk cache).
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  const urls = new Map<string, string>();
+  const kept = new Set<string>();
+  const fetched: string[] = [];
+  cdp.on("Network.requestWillBeSent", (e) => urls.set(e.requestId, new URL(e.request.url).pathname));
+  cdp.on("Network.requestServedFromCache", (e) => kept.add(e.requestId));
+  cdp.on("Network.responseReceived", (e) => {
+    if (!kept.has(e.requestId) && !e.response.fromDiskCache) fetched.push(urls.get(e.requestId) ?? e.response.url);
+  });
+  await open(page, "/contacts");
+  await expect(page.getByRole("heading", { level: 1, name: "Contacts" })).toBeVisible();
+  const bundles = fetched.filter((path) => path.includes("/pkg/"));
+  expect(bundles, `bundles fetched again: ${fetched.join(", ")}`).toEqual([]);
+  expect(fetched).toContain("/contacts");
+  await cdp.detach();
 });
