@@ -47,8 +47,9 @@ impl AppState {
     /// State without email; links point at the address the server listens on.
     pub fn new(leptos_options: LeptosOptions, db: Db, auth: AuthSettings) -> AppState {
         let public_url = format!("http://{}", leptos_options.site_addr);
-        let bundle_root =
-            bundle_root(std::path::Path::new(leptos_options.site_root.as_ref())).into();
+        let pkg = std::path::Path::new(leptos_options.site_root.as_ref())
+            .join(leptos_options.site_pkg_dir.as_ref());
+        let bundle_root = bundle_root(&pkg).into();
         AppState {
             bundle_root,
             leptos_options,
@@ -86,14 +87,15 @@ impl AppState {
     }
 }
 
-/// A path prefix that changes whenever any file of the bundles in `<site_root>/pkg` does, so
+/// A path prefix that changes whenever any file of the bundles in `pkg` (the site's bundle
+/// directory) does, so
 /// that browsers may keep those files for a year without asking again: a page of another build
 /// names another prefix. (cargo-leptos' own `hash-files` renames the main bundle but not the lazy
 /// chunks the wasm-split loader fetches, cargo-leptos issues 641 and 658; a prefix covers them
 /// all, since the loader fetches its chunks relative to itself.) Files are read once, at start.
-pub fn bundle_root(site_root: &std::path::Path) -> String {
+pub fn bundle_root(pkg: &std::path::Path) -> String {
     use sha2::Digest;
-    let mut files: Vec<_> = std::fs::read_dir(site_root.join("pkg"))
+    let mut files: Vec<_> = std::fs::read_dir(pkg)
         .map(|dir| dir.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();
     files.sort();

@@ -26,10 +26,11 @@ use axum::{
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio::net::TcpListener;
+use tower::Layer;
 use tower_http::{
     compression::{CompressionLayer, CompressionLevel},
     services::{ServeDir, ServeFile},
-    set_header::SetResponseHeaderLayer,
+    set_header::{SetResponseHeader, SetResponseHeaderLayer},
     trace::TraceLayer,
 };
 
@@ -77,33 +78,25 @@ pub fn router(state: AppState) -> Router {
     // hand the .br it stored to a browser that asked for gzip.
     let site_root = std::path::Path::new(options.site_root.as_ref());
     let pkg = site_root.join(options.site_pkg_dir.as_ref());
-    let bundles = |cache: &'static str| {
-        tower::ServiceBuilder::new()
-            .layer(SetResponseHeaderLayer::overriding(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static(cache),
-            ))
-            .service(ServeDir::new(&pkg).precompressed_br().precompressed_gzip())
-    };
+    let bundles = || ServeDir::new(&pkg).precompressed_br().precompressed_gzip();
     let files = Router::new()
         .nest_service(
             &format!("{}/{}", state.bundle_root, options.site_pkg_dir),
-            bundles("max-age=31536000, immutable"),
+            cached_for("max-age=31536000, immutable", bundles()),
         )
-        .nest_service(&format!("/{}", options.site_pkg_dir), bundles("no-cache"))
+        .nest_service(
+            &format!("/{}", options.site_pkg_dir),
+            cached_for("no-cache", bundles()),
+        )
         // The contact page's and Settings' stylesheet (see `app::ui::SCREENS_CSS`), revalidated.
         .route_service(
             app::ui::SCREENS_CSS,
-            tower::ServiceBuilder::new()
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::CACHE_CONTROL,
-                    HeaderValue::from_static("no-cache"),
-                ))
-                .service(
-                    ServeFile::new(site_root.join("screens.css"))
-                        .precompressed_br()
-                        .precompressed_gzip(),
-                ),
+            cached_for(
+                "no-cache",
+                ServeFile::new(site_root.join("screens.css"))
+                    .precompressed_br()
+                    .precompressed_gzip(),
+            ),
         )
         .layer(SetResponseHeaderLayer::if_not_present(
             header::VARY,
@@ -128,6 +121,12 @@ pub fn router(state: AppState) -> Router {
         .layer(CompressionLayer::new().quality(CompressionLevel::Precise(4)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `service` with its answers' `Cache-Control` set to `policy`.
+fn cached_for<S>(policy: &'static str, service: S) -> SetResponseHeader<S, HeaderValue> {
+    SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(policy))
+        .layer(service)
 }
 
 /// Tells the browser how long the server took (`Server-Timing: app;dur=1.234`, in milliseconds,
