@@ -206,11 +206,11 @@ impl Running {
 }
 
 /// Starts serving on `listener` in a background task; it stops on [`Running::stop`] or, when
-/// `on_signal` is set, on SIGTERM / Ctrl-C.
+/// `on_signal` is given, on SIGTERM / Ctrl-C.
 pub async fn start(
     listener: TcpListener,
     state: AppState,
-    on_signal: bool,
+    on_signal: Option<Termination>,
 ) -> anyhow::Result<Running> {
     start_with(listener, state, on_signal, true).await
 }
@@ -220,7 +220,7 @@ pub async fn start(
 pub async fn start_with(
     listener: TcpListener,
     state: AppState,
-    on_signal: bool,
+    on_signal: Option<Termination>,
     dispatch: bool,
 ) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
@@ -228,10 +228,10 @@ pub async fn start_with(
     let app = router(state.clone());
 
     // SIGTERM stops everything the same way `Running::stop` does: the dispatcher too.
-    if on_signal {
+    if let Some(termination) = on_signal {
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            termination_signal().await;
+            termination.received().await;
             tracing::info!("shutting down: finishing requests and sends in flight");
             let _ = shutdown.send(true);
         });
@@ -279,29 +279,51 @@ pub async fn start_with(
     })
 }
 
-async fn termination_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGTERM and Ctrl-C, listened for from the moment this is made. It must be made before the
+/// port is bound: a signal that arrives once connections are accepted but before anyone listens
+/// for it would kill the process with the default action instead of stopping it cleanly.
+pub struct Termination {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    terminate: Option<tokio::signal::unix::Signal>,
+}
+
+impl Termination {
+    pub fn listen() -> Self {
+        Termination {
+            #[cfg(unix)]
+            terminate: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .map_err(|e| tracing::warn!(error = %e, "cannot listen for SIGTERM"))
+                .ok(),
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
+    }
+
+    async fn received(self) {
+        // Ctrl-C's handler is installed on the first poll; it only matters at a terminal, where
+        // the server is long started by the time anyone presses it.
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let terminate = async move {
+            match self.terminate {
+                Some(mut signal) => {
+                    signal.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = terminate => {},
+        }
     }
 }
 
 /// `rubrica serve`: migrate, listen, serve until SIGTERM.
 pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
+    let termination = Termination::listen();
     let db = open_database(&config.database_url, &config.pool).await?;
     let listener = bind(config.addr).await?;
     let addr = listener.local_addr()?;
@@ -317,7 +339,7 @@ pub async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         ..state
     };
     let state_mail_on = state.mail.mailer.is_some();
-    let running = start(listener, state, true).await?;
+    let running = start(listener, state, Some(termination)).await?;
     tracing::info!(
         url = %format!("http://{addr}"),
         database = db.backend().name(),

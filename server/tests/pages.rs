@@ -200,7 +200,7 @@ async fn bundles_are_kept_by_browsers_until_a_build_changes_them() {
                 db,
                 app::state::AuthSettings::default(),
             );
-            let running = server::start_with(listener, state, false, false)
+            let running = server::start_with(listener, state, None, false)
                 .await
                 .unwrap();
             (format!("http://{addr}"), running)

@@ -139,7 +139,7 @@ impl TestApp {
         if let Some(provider) = &provider {
             state = state.clone().with_providers(provider.settings());
         }
-        let running = server::start_with(listener, state.clone(), false, dispatch)
+        let running = server::start_with(listener, state.clone(), None, dispatch)
             .await
             .expect("start the server");
         TestApp {
