@@ -4,7 +4,7 @@
 //! each test creates its own database there and drops it when done. Used by the tests of `app` and
 //! of `server`, hence public behind the `ssr` feature rather than `cfg(test)`.
 
-use crate::db::{Db, PoolSettings};
+use crate::db::{Backend, Db, PoolSettings};
 
 pub fn postgres_admin_url() -> String {
     std::env::var("TEST_POSTGRES_URL")
@@ -24,14 +24,34 @@ enum Cleanup {
 
 impl TestDb {
     pub async fn sqlite() -> TestDb {
+        Self::new(Backend::Sqlite, i64::MAX).await
+    }
+
+    pub async fn postgres() -> TestDb {
+        Self::new(Backend::Postgres, i64::MAX).await
+    }
+
+    /// A fresh database with the migrations older than `version` applied (all of them with
+    /// `i64::MAX`).
+    pub async fn new(backend: Backend, version: i64) -> TestDb {
+        let test_db = match backend {
+            Backend::Sqlite => Self::sqlite_file().await,
+            Backend::Postgres => Self::postgres_database().await,
+        };
+        test_db
+            .db
+            .migrate_before(version)
+            .await
+            .unwrap_or_else(|e| panic!("migrate the {backend:?} test database: {e}"));
+        test_db
+    }
+
+    async fn sqlite_file() -> TestDb {
         let path = std::env::temp_dir().join(format!("rubrica-test-{}.db", uuid::Uuid::new_v4()));
         let url = format!("sqlite://{}", path.display());
         let db = Db::connect(&url, &PoolSettings::default())
             .await
             .expect("open a SQLite test database");
-        db.migrate()
-            .await
-            .expect("migrate the SQLite test database");
         TestDb {
             db,
             url,
@@ -39,7 +59,7 @@ impl TestDb {
         }
     }
 
-    pub async fn postgres() -> TestDb {
+    async fn postgres_database() -> TestDb {
         let admin_url = postgres_admin_url();
         let name = format!("rubrica_test_{}", uuid::Uuid::new_v4().simple());
         let admin = Db::connect(&admin_url, &PoolSettings::default())
@@ -55,9 +75,6 @@ impl TestDb {
         let db = Db::connect(&url, &PoolSettings::default())
             .await
             .expect("open the PostgreSQL test database");
-        db.migrate()
-            .await
-            .expect("migrate the PostgreSQL test database");
         TestDb {
             db,
             url,
@@ -120,4 +137,46 @@ macro_rules! db_test {
             }
         }
     };
+}
+
+/// Checks that the word index (the `word_index` migration) holds exactly the words of every
+/// contact's searched text: runs of three letters or more, each with the contact's sort name.
+pub async fn assert_word_index_matches_contacts(db: &Db) {
+    use std::collections::BTreeSet;
+    let indexed: Vec<(String, String, uuid::Uuid)> = crate::with_db!(db, pool => sqlx::query_as(
+        "SELECT word, sort_name, contact_id FROM contact_words"
+    )
+    .fetch_all(pool)
+    .await)
+    .expect("read the word index");
+    let contacts: Vec<(uuid::Uuid, String, String)> = crate::with_db!(db, pool => sqlx::query_as(
+        "SELECT id, sort_name, search_text FROM contacts"
+    )
+    .fetch_all(pool)
+    .await)
+    .expect("read the contacts");
+    let expected: BTreeSet<_> = contacts
+        .iter()
+        .flat_map(|(id, sort_name, text)| {
+            text.split(|c: char| !c.is_ascii_lowercase())
+                .filter(|word| word.len() >= 3)
+                .map(move |word| (word.to_string(), sort_name.clone(), *id))
+        })
+        .collect();
+    let indexed_set: BTreeSet<_> = indexed.iter().cloned().collect();
+    assert_eq!(indexed.len(), indexed_set.len(), "a word indexed twice");
+    assert_eq!(
+        indexed_set, expected,
+        "the word index and the contacts differ"
+    );
+    // Every word can be found by what it contains.
+    let words: Vec<String> =
+        crate::with_db!(db, pool => sqlx::query_scalar("SELECT word FROM search_words")
+        .fetch_all(pool)
+        .await)
+        .expect("read the words");
+    let words: BTreeSet<_> = words.into_iter().collect();
+    for (word, _, _) in &expected {
+        assert!(words.contains(word), "{word} is not in search_words");
+    }
 }

@@ -65,3 +65,57 @@ fn migrations_since_the_first_release_are_backward_compatible() {
         }
     }
 }
+
+/// Contacts saved before the word index existed are found through it once it is added: the
+/// migration reads the words of every contact already there.
+#[tokio::test]
+async fn contacts_saved_before_the_word_index_are_searched_through_it() {
+    use app::{
+        contacts::{store, ListQuery, NewContact},
+        db::Backend,
+        testing::{assert_word_index_matches_contacts, TestDb},
+    };
+    const WORD_INDEX: i64 = 20261207000001;
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        let test_db = TestDb::new(backend, WORD_INDEX).await;
+        let db = &test_db.db;
+        let at = app::db::now();
+        let records: Vec<_> = [
+            ("Matteo", "Rossi"),
+            ("Mattia", "Bianchi"),
+            ("Anna", "Verdi"),
+        ]
+        .iter()
+        .map(|(first, last)| {
+            store::ContactRecord::new(
+                &NewContact::Person {
+                    first_name: Some(first.to_string()),
+                    last_name: Some(last.to_string()),
+                },
+                at,
+            )
+        })
+        .collect();
+        store::insert_many(db, &records).await.unwrap();
+
+        db.migrate().await.unwrap();
+        assert_word_index_matches_contacts(db).await;
+        let viewer = store::Viewer {
+            user: app::auth::CurrentUser {
+                id: app::db::new_id(),
+                name: "Admin".into(),
+                email: "admin@example.it".into(),
+                is_admin: true,
+                hide_empty_fields: None,
+                locale: None,
+            },
+        };
+        let query = ListQuery {
+            q: "matt".into(),
+            ..ListQuery::default()
+        };
+        let page = store::list(db, &viewer, &query, 50).await.unwrap();
+        let names: Vec<_> = page.items.iter().map(|c| c.display_name.as_str()).collect();
+        assert_eq!(names, ["Matteo Rossi", "Mattia Bianchi"], "{backend:?}");
+    }
+}

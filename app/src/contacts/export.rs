@@ -119,10 +119,11 @@ pub async fn export_csv(
     // Each step writes one page; the state is the cursor of the page to write next.
     let pages = futures::stream::unfold(Some((query, Some(first))), move |next| {
         let (state, viewer, layout) = (state.clone(), viewer.clone(), layout.clone());
+        let plan = plan.clone();
         async move {
             let (query, header) = next?;
             let (contacts, after) =
-                match store::export_page(&state.db, &viewer, &query, plan, PAGE).await {
+                match store::export_page(&state.db, &viewer, &query, &plan, PAGE).await {
                     Ok(page) => page,
                     Err(e) => {
                         tracing::error!(error = %e, "export stopped");

@@ -211,7 +211,7 @@ pub const COUNT_CAP: i64 = 10_000;
 /// not in list order: sorting every match of a common term ("mar": a tenth of a million contacts)
 /// costs far more than the page. So a list first counts its matches (capped), and a page is then
 /// read the way that costs less for that many.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
     /// Counting: every match, in no particular order, through the trigram index.
     Count,
@@ -222,6 +222,11 @@ pub enum Plan {
     /// on, as those of the start of a first name do in name order) the page is read as
     /// [`Plan::Sparse`] after all.
     Dense(i64),
+    /// A search of one word in name order: the ranges of the words that contain it, read from
+    /// the word index in list order, each only as far as the page, and merged (the
+    /// `word_index` migration). What a page costs depends on how many words contain the term,
+    /// not on how many contacts have them, nor where in the list they sit.
+    Words(Vec<String>),
 }
 
 /// A walk that reads every row if it must (an export walks the list once either way).
@@ -281,7 +286,13 @@ struct Source {
 
 /// The rows of the list `query` as `viewer` sees it: the search's matches (or every contact),
 /// narrowed by the tag filters and by what the viewer may see.
-fn rows_of(db: &Db, viewer: &Viewer, query: &ListQuery, plan: Plan, args: &mut Vec<Arg>) -> Source {
+fn rows_of(
+    db: &Db,
+    viewer: &Viewer,
+    query: &ListQuery,
+    plan: &Plan,
+    args: &mut Vec<Arg>,
+) -> Source {
     let needle = search_needle(&query.q);
     let mut source = source(db, needle.as_deref(), plan, args);
     for filter in &query.tags {
@@ -307,7 +318,7 @@ fn indexed_search(q: &str) -> bool {
     search_needle(q).is_some_and(|needle| needle.chars().count() >= TRIGRAM)
 }
 
-fn source(db: &Db, needle: Option<&str>, plan: Plan, args: &mut Vec<Arg>) -> Source {
+fn source(db: &Db, needle: Option<&str>, plan: &Plan, args: &mut Vec<Arg>) -> Source {
     let plain = |condition: Option<String>| Source {
         with: String::new(),
         from: "contacts".into(),
@@ -317,6 +328,10 @@ fn source(db: &Db, needle: Option<&str>, plan: Plan, args: &mut Vec<Arg>) -> Sou
     let Some(needle) = needle else {
         return plain(None);
     };
+    if matches!(plan, Plan::Words(_)) {
+        // The word ranges are the search: a contact is in them exactly when it matches.
+        return plain(None);
+    }
     let postgres = db.backend() == crate::db::Backend::Postgres;
     if needle.chars().count() < TRIGRAM || matches!(plan, Plan::Dense(_)) {
         args.push(Arg::Text(like_pattern(needle)));
@@ -331,7 +346,7 @@ fn source(db: &Db, needle: Option<&str>, plan: Plan, args: &mut Vec<Arg>) -> Sou
     }
     if postgres {
         args.push(Arg::Text(like_pattern(needle)));
-        if plan == Plan::Count {
+        if *plan == Plan::Count {
             return plain(Some(format!(
                 "contacts.search_text LIKE ${} ESCAPE '\\'",
                 args.len()
@@ -452,6 +467,192 @@ macro_rules! bind_args {
     }};
 }
 
+/// The most words a [`Plan::Words`] page merges (each is one range of the index, and SQLite allows
+/// 500 parts in one compound query); a term in more words than this ("mar", "ros") is common
+/// enough everywhere that walking the list's own index finds its page sooner.
+const MAX_WORDS: usize = 200;
+
+/// The search `q` as the one term it is, when it is a run of letters (after folding) long enough
+/// for the trigram index: a contact then matches it exactly when one of its words (runs of
+/// letters, see the `word_index` migration) contains it, so the word index finds the same
+/// contacts the searched text does.
+fn word_term(q: &str) -> Option<String> {
+    search_needle(q)
+        .filter(|needle| needle.len() >= TRIGRAM && needle.bytes().all(|b| b.is_ascii_lowercase()))
+}
+
+/// The words of the word index that contain `term`, found through their trigram index; `None`
+/// when there are more than [`MAX_WORDS`].
+async fn words_containing(db: &Db, term: &str) -> AppResult<Option<Vec<String>>> {
+    let limit = MAX_WORDS + 1;
+    let words: Vec<String> = match db {
+        Db::Sqlite(pool) => {
+            sqlx::query_scalar(&format!(
+                "SELECT search_words.word FROM search_words_fts \
+                 JOIN search_words ON search_words.id = search_words_fts.rowid \
+                 WHERE search_words_fts MATCH $1 LIMIT {limit}"
+            ))
+            // A quoted FTS5 phrase: with the trigram tokenizer, a substring match.
+            .bind(format!("\"{term}\""))
+            .fetch_all(pool)
+            .await?
+        }
+        Db::Postgres(pool) => {
+            sqlx::query_scalar(&format!(
+                "SELECT word FROM search_words WHERE word LIKE $1 LIMIT {limit}"
+            ))
+            .bind(like_pattern(term))
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    Ok((words.len() <= MAX_WORDS).then_some(words))
+}
+
+/// `per_word`, a read of `contact_words w` for the one word `{word}`, run for each of `words`
+/// and put side by side, as a subquery. PostgreSQL joins it LATERAL to the words (one plan
+/// however many words: planning 121 parts of a UNION took it 13 ms); SQLite has no LATERAL and
+/// plans a UNION ALL of one part per word in microseconds.
+fn for_each_word(db: &Db, words: &[String], per_word: &str, args: &mut Vec<Arg>) -> String {
+    if db.backend() == crate::db::Backend::Postgres {
+        // Words are runs of letters: a space keeps them apart.
+        args.push(Arg::Text(words.join(" ")));
+        return format!(
+            "(SELECT part.* FROM unnest(string_to_array(${}, ' ')) AS words (word) \
+             CROSS JOIN LATERAL ({}) AS part)",
+            args.len(),
+            per_word.replace("{word}", "words.word")
+        );
+    }
+    let parts: Vec<String> = words
+        .iter()
+        .enumerate()
+        .map(|(i, word)| {
+            args.push(Arg::Text(word.clone()));
+            let part = per_word.replace("{word}", &format!("${}", args.len()));
+            format!("SELECT * FROM ({part}) AS part{i}")
+        })
+        .collect();
+    format!("({})", parts.join(" UNION ALL "))
+}
+
+/// The rows of `contact_words w` a [`Plan::Words`] read starts from, and its conditions: when
+/// there are conditions on the contact (who may see it, tag filters), its row is joined; without
+/// any, the word index alone answers.
+fn word_rows(conditions: &[String]) -> (&'static str, Vec<String>) {
+    let join = if conditions.is_empty() {
+        ""
+    } else {
+        " JOIN contacts ON contacts.id = w.contact_id"
+    };
+    let mut conditions = conditions.to_vec();
+    conditions.insert(0, "w.word = {word}".into());
+    (join, conditions)
+}
+
+/// The ids of a [`Plan::Words`] page: for each word, its first `limit` contacts from the cursor
+/// on that pass `conditions`, in list order; then the first `limit` of those, each once (a
+/// contact may have two of the words).
+fn word_ranges(
+    db: &Db,
+    words: &[String],
+    conditions: &[String],
+    (cursor, high_to_low): (Option<(Arg, Uuid)>, bool),
+    limit: usize,
+    args: &mut Vec<Arg>,
+) -> String {
+    if words.is_empty() {
+        // Nothing, read with the conditions all the same: PostgreSQL refuses arguments that a
+        // statement does not use.
+        let mut nothing = conditions.to_vec();
+        nothing.push("1 = 0".into());
+        return format!("SELECT contacts.id FROM contacts{}", where_clause(&nothing));
+    }
+    let (join, mut conditions) = word_rows(conditions);
+    if let Some(cursor) = cursor {
+        let op = if high_to_low { "<" } else { ">" };
+        conditions.push(row_condition_on(
+            ("w.sort_name", "w.contact_id"),
+            op,
+            cursor,
+            args,
+        ));
+    }
+    let direction = if high_to_low { "DESC" } else { "ASC" };
+    let ranges = for_each_word(
+        db,
+        words,
+        &format!(
+            "SELECT w.sort_name, w.contact_id FROM contact_words w{join}{} \
+             ORDER BY w.sort_name {direction}, w.contact_id {direction} LIMIT {limit}",
+            where_clause(&conditions)
+        ),
+        args,
+    );
+    format!(
+        "SELECT contact_id FROM (SELECT DISTINCT sort_name, contact_id FROM {ranges} AS ranges \
+         ORDER BY sort_name {direction}, contact_id {direction} LIMIT {limit}) AS page"
+    )
+}
+
+/// How many contacts of `query`'s list have one of `words` (up to [`COUNT_CAP`], and whether
+/// there are more): each word's contacts counted up to the cap first — one word past it decides
+/// at once, and one word alone is exact —, then, for several words, their contacts each once.
+async fn word_count(
+    db: &Db,
+    viewer: &Viewer,
+    query: &ListQuery,
+    words: &[String],
+) -> AppResult<(i64, bool)> {
+    if words.is_empty() {
+        return Ok((0, false));
+    }
+    let counted = |distinct: bool| {
+        let mut args = Vec::new();
+        let source = rows_of(db, viewer, query, &Plan::Words(Vec::new()), &mut args);
+        let (join, conditions) = word_rows(&source.conditions);
+        let sql = if distinct {
+            let ids = for_each_word(
+                db,
+                words,
+                &format!(
+                    "SELECT w.contact_id FROM contact_words w{join}{}",
+                    where_clause(&conditions)
+                ),
+                &mut args,
+            );
+            format!("SELECT COUNT(DISTINCT contact_id) FROM {ids} AS matches")
+        } else {
+            let counts = for_each_word(
+                db,
+                words,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM contact_words w{join}{} LIMIT {}) \
+                     AS capped",
+                    where_clause(&conditions),
+                    COUNT_CAP + 1
+                ),
+                &mut args,
+            );
+            format!("SELECT MAX(n) FROM {counts} AS counts")
+        };
+        async move {
+            AppResult::Ok(
+                with_db!(db, pool => bind_args!(sqlx::query_scalar::<_, i64>(&sql), &args)
+                .fetch_one(pool)
+                .await)?,
+            )
+        }
+    };
+    let most = counted(false).await?;
+    let total = if most > COUNT_CAP || words.len() == 1 {
+        most
+    } else {
+        counted(true).await?
+    };
+    Ok((total.min(COUNT_CAP), total > COUNT_CAP))
+}
+
 /// `(key, id) > (cursor)` (or `<` for high-to-low), with the cursor's values pushed onto `args`.
 fn keyset_condition(
     sort: SortOrder,
@@ -465,11 +666,26 @@ fn keyset_condition(
 /// `(key, id) <op> (row)`, with the row's values pushed onto `args`.
 fn row_condition(sort: SortOrder, op: &str, row: (Arg, Uuid), args: &mut Vec<Arg>) -> String {
     let (key_column, _) = sort.key();
+    row_condition_on(
+        (&format!("contacts.{key_column}"), "contacts.id"),
+        op,
+        row,
+        args,
+    )
+}
+
+/// `(key, id) <op> (row)` on the given columns, with the row's values pushed onto `args`.
+fn row_condition_on(
+    (key_column, id_column): (&str, &str),
+    op: &str,
+    row: (Arg, Uuid),
+    args: &mut Vec<Arg>,
+) -> String {
     let (key, id) = row;
     args.push(key);
     args.push(Arg::Id(id));
     format!(
-        "(contacts.{key_column}, contacts.id) {op} (${}, ${})",
+        "({key_column}, {id_column}) {op} (${}, ${})",
         args.len() - 1,
         args.len()
     )
@@ -533,7 +749,7 @@ async fn contact_total(db: &Db) -> AppResult<i64> {
 /// (read in the same statement, for [`plan`]).
 async fn count(db: &Db, viewer: &Viewer, query: &ListQuery) -> AppResult<(i64, bool, i64)> {
     let mut args = Vec::new();
-    let source = rows_of(db, viewer, query, Plan::Count, &mut args);
+    let source = rows_of(db, viewer, query, &Plan::Count, &mut args);
     if source.conditions.is_empty() && source.with.is_empty() && source.from == "contacts" {
         let all = contact_total(db).await?;
         return Ok((all, false, all));
@@ -576,6 +792,9 @@ async fn plan(
         // Not a search through the trigram index: the plan makes no difference.
         return Ok(Plan::Dense(WHOLE_WALK));
     }
+    if let Some(words) = word_plan(db, query).await? {
+        return Ok(Plan::Words(words));
+    }
     let contacts = match contacts {
         Some(n) => n,
         None => contact_total(db).await?,
@@ -585,6 +804,35 @@ async fn plan(
     ))
 }
 
+/// The words whose ranges answer `query` ([`Plan::Words`]), when they can: a search of one
+/// word in name order, found in no more than [`MAX_WORDS`] words.
+async fn word_plan(db: &Db, query: &ListQuery) -> AppResult<Option<Vec<String>>> {
+    if query.sort.key().0 != "sort_name" {
+        return Ok(None);
+    }
+    match word_term(&query.q) {
+        Some(term) => words_containing(db, &term).await,
+        None => Ok(None),
+    }
+}
+
+/// How many contacts `query`'s list holds (up to [`COUNT_CAP`], and whether there are more),
+/// and how to read `page_size` rows of it.
+async fn count_and_plan(
+    db: &Db,
+    viewer: &Viewer,
+    query: &ListQuery,
+    page_size: usize,
+) -> AppResult<((i64, bool), Plan)> {
+    if let Some(words) = word_plan(db, query).await? {
+        let counted = word_count(db, viewer, query, &words).await?;
+        return Ok((counted, Plan::Words(words)));
+    }
+    let (total, at_least, contacts) = count(db, viewer, query).await?;
+    let plan = plan(db, query, (total, at_least), Some(contacts), page_size).await?;
+    Ok(((total, at_least), plan))
+}
+
 /// How an export of `query` reads its pages: as a page of the list would.
 pub async fn export_plan(
     db: &Db,
@@ -592,9 +840,8 @@ pub async fn export_plan(
     query: &ListQuery,
     page_size: usize,
 ) -> AppResult<Plan> {
-    let (total, at_least, contacts) = count(db, viewer, query).await?;
     Ok(
-        match plan(db, query, (total, at_least), Some(contacts), page_size).await? {
+        match count_and_plan(db, viewer, query, page_size).await?.1 {
             // Walking on from where the last page stopped, the export reads the list once.
             Plan::Dense(_) => Plan::Dense(WHOLE_WALK),
             other => other,
@@ -613,7 +860,7 @@ fn page_sql(
     db: &Db,
     viewer: &Viewer,
     query: &ListQuery,
-    plan: Plan,
+    plan: &Plan,
     walk_end: Option<(Arg, Uuid)>,
     page_size: usize,
     columns: &str,
@@ -623,6 +870,23 @@ fn page_sql(
     let source = rows_of(db, viewer, query, plan, &mut args);
     let mut conditions = source.conditions;
     let (cursor, backwards, high_to_low) = walk_of(query);
+    let direction = if high_to_low { "DESC" } else { "ASC" };
+    let order = format!(
+        "ORDER BY contacts.{key_column} {direction}, contacts.id {direction} LIMIT {}",
+        page_size + 1
+    );
+    if let Plan::Words(words) = plan {
+        let page = word_ranges(
+            db,
+            words,
+            &conditions,
+            (cursor, high_to_low),
+            page_size + 1,
+            &mut args,
+        );
+        let sql = format!("SELECT {columns} FROM contacts WHERE contacts.id IN ({page}) {order}");
+        return (sql, args, backwards);
+    }
     if let Some(cursor) = cursor {
         conditions.push(keyset_condition(query.sort, high_to_low, cursor, &mut args));
     }
@@ -630,11 +894,6 @@ fn page_sql(
         let op = if high_to_low { ">=" } else { "<=" };
         conditions.push(row_condition(query.sort, op, end, &mut args));
     }
-    let direction = if high_to_low { "DESC" } else { "ASC" };
-    let order = format!(
-        "ORDER BY contacts.{key_column} {direction}, contacts.id {direction} LIMIT {}",
-        page_size + 1
-    );
     let sql = if matches!(plan, Plan::Dense(_)) && indexed_search(&query.q) {
         // The walk picks the page's ids from the index alone (PostgreSQL reads a row only for
         // what it returns, never to test one), then the page's rows are read.
@@ -658,10 +917,10 @@ async fn page_rows(
     db: &Db,
     viewer: &Viewer,
     query: &ListQuery,
-    plan: Plan,
+    plan: &Plan,
     page_size: usize,
 ) -> AppResult<(Vec<SummaryRow>, bool, bool)> {
-    let end = match plan {
+    let end = match *plan {
         Plan::Dense(window) if window != WHOLE_WALK && indexed_search(&query.q) => {
             walk_end(db, query, window).await?
         }
@@ -684,7 +943,7 @@ async fn page_rows(
         .await)?;
     if walked && rows.len() <= page_size {
         // The walk ended before the page was full: the rest of the matches lie further on.
-        return Box::pin(page_rows(db, viewer, query, Plan::Sparse, page_size)).await;
+        return Box::pin(page_rows(db, viewer, query, &Plan::Sparse, page_size)).await;
     }
     let more_beyond = rows.len() > page_size;
     rows.truncate(page_size);
@@ -700,7 +959,7 @@ pub async fn export_page(
     db: &Db,
     viewer: &Viewer,
     query: &ListQuery,
-    plan: Plan,
+    plan: &Plan,
     page_size: usize,
 ) -> AppResult<(Vec<Contact>, Option<String>)> {
     let query = ListQuery {
@@ -757,9 +1016,8 @@ pub async fn list(
     query: &ListQuery,
     page_size: usize,
 ) -> AppResult<ContactListPage> {
-    let (total, capped, contacts) = count(db, viewer, query).await?;
-    let plan = plan(db, query, (total, capped), Some(contacts), page_size).await?;
-    let (rows, more_beyond, backwards) = page_rows(db, viewer, query, plan, page_size).await?;
+    let ((total, capped), plan) = count_and_plan(db, viewer, query, page_size).await?;
+    let (rows, more_beyond, backwards) = page_rows(db, viewer, query, &plan, page_size).await?;
     let filter_ids: Vec<Uuid> = query.tags.iter().map(|f| f.tag).collect();
     let filter_tags = crate::tags::store::by_ids(db, &filter_ids)
         .await?
@@ -807,20 +1065,20 @@ pub async fn nav(
     contact: &Contact,
     mut place: ListPlace,
 ) -> AppResult<ContactNav> {
-    let mut contacts = None;
-    if place.of.is_none() {
-        let (count, at_least, all) = count(db, viewer, &place.list).await?;
-        place.of = Some(ListTotal {
-            count: count as u64,
-            at_least,
-        });
-        contacts = Some(all);
-    }
-    let of = place.of.expect("counted above");
-    let plan = plan(db, &place.list, (of.count as i64, of.at_least), contacts, 1).await?;
+    let plan = match place.of {
+        Some(of) => plan(db, &place.list, (of.count as i64, of.at_least), None, 1).await?,
+        None => {
+            let ((count, at_least), plan) = count_and_plan(db, viewer, &place.list, 1).await?;
+            place.of = Some(ListTotal {
+                count: count as u64,
+                at_least,
+            });
+            plan
+        }
+    };
     let cursor = cursor_of(contact, place.list.sort);
     let (previous, next) = if indexed_search(&place.list.q) {
-        neighbours_apart(db, viewer, &place.list, plan, &cursor).await?
+        neighbours_apart(db, viewer, &place.list, &plan, &cursor).await?
     } else {
         neighbours_at_once(db, viewer, &place.list, &cursor).await?
     };
@@ -852,7 +1110,7 @@ async fn neighbours_at_once(
     cursor: &str,
 ) -> AppResult<(Option<Uuid>, Option<Uuid>)> {
     let side = |after: bool| walked_from(list, cursor, after);
-    let whole = Plan::Dense(WHOLE_WALK);
+    let whole = &Plan::Dense(WHOLE_WALK);
     // A page of none: one row (the page size plus the one that says whether more follow).
     let (before, args, _) = page_sql(
         db,
@@ -881,7 +1139,7 @@ async fn neighbours_apart(
     db: &Db,
     viewer: &Viewer,
     list: &ListQuery,
-    plan: Plan,
+    plan: &Plan,
     cursor: &str,
 ) -> AppResult<(Option<Uuid>, Option<Uuid>)> {
     let neighbour = |after: bool| {
@@ -904,7 +1162,7 @@ async fn position(
     list: &ListQuery,
 ) -> AppResult<Option<u64>> {
     let mut args = Vec::new();
-    let source = rows_of(db, viewer, list, Plan::Count, &mut args);
+    let source = rows_of(db, viewer, list, &Plan::Count, &mut args);
     let mut conditions = source.conditions;
     let Some(cursor) = parse_cursor(&cursor_of(contact, list.sort), list.sort) else {
         return Ok(None);
@@ -1949,12 +2207,27 @@ mod tests {
                 for sort in SortOrder::ALL {
                     let mut walks = Vec::new();
                     // A walk of two rows gives up at once (and reads the page as Sparse).
-                    for plan in [
+                    let mut plans = vec![
                         Plan::Sparse,
                         Plan::Dense(WHOLE_WALK),
                         Plan::Dense(2),
                         Plan::Dense(6),
-                    ] {
+                    ];
+                    if sort.key().0 == "sort_name" {
+                        // In name order, a list of one word is read from the word index.
+                        let words = words_containing(&db, q).await.unwrap().unwrap();
+                        let query = ListQuery {
+                            q: q.into(),
+                            sort,
+                            ..ListQuery::default()
+                        };
+                        assert_eq!(
+                            plan(&db, &query, (0, false), None, 2).await.unwrap(),
+                            Plan::Words(words.clone())
+                        );
+                        plans.push(Plan::Words(words));
+                    }
+                    for plan in &plans {
                         // Forwards on pages of 2, then backwards from the last page.
                         let mut forward = Vec::new();
                         let mut query = ListQuery {
@@ -2014,6 +2287,9 @@ mod tests {
                         walks[0], walks[3],
                         "{q} {sort:?}: and one cut short at times"
                     );
+                    if let Some(words) = walks.get(4) {
+                        assert_eq!(&walks[0], words, "{q} {sort:?}: and the word index");
+                    }
                 }
             }
         }
@@ -2127,6 +2403,167 @@ mod tests {
             assert_eq!(followers.len(), 2);
             assert_eq!(card.custom, custom_values(&db, id).await.unwrap());
             assert_eq!(card.custom.get(&field).map(String::as_str), Some("Adi"));
+        }
+    );
+
+    db_test!(the_word_index_follows_every_write, |db| {
+        use crate::testing::assert_word_index_matches_contacts as index_is_right;
+        let at = now();
+        let mut giulia = person("Giulia", "Bianchi", at);
+        giulia.email = Some("giulia.b87@libero.it".into());
+        giulia.business_name = Some("Ferramenta Rossi S.r.l.".into());
+        let mut nicolo = person("Nicolò", "D'Angelo", at);
+        nicolo.phone = Some("+393471234567".into());
+        let anna = person("Anna", "Rossi", at);
+        insert_many(&db, &[giulia.clone(), nicolo.clone(), anna.clone()])
+            .await
+            .unwrap();
+        index_is_right(&db).await;
+        assert_eq!(search(&db, "rossi").await, ["Anna Rossi", "Giulia Bianchi"]);
+        assert_eq!(search(&db, "angel").await, ["Nicolò D'Angelo"]);
+
+        let user = someone(&db).await;
+        let id = create(
+            &db,
+            &user,
+            &NewContact::Company {
+                business_name: "Rossetti & Figli".into(),
+            },
+        )
+        .await
+        .unwrap();
+        index_is_right(&db).await;
+        assert_eq!(search(&db, "ross").await.len(), 3);
+
+        // Renamed: found by the new name, not the old one.
+        let layout = crate::fields::store::layout(&db).await.unwrap();
+        let opened = get(&db, anna.id).await.unwrap().unwrap();
+        let renamed = crate::contacts::apply_edit(
+            &opened,
+            &[(FieldRef::Standard(Field::LastName), "Verdi".to_string())],
+            &layout,
+            at.date_naive(),
+        )
+        .unwrap();
+        update(&db, &user, &layout, &opened, &renamed)
+            .await
+            .unwrap();
+        index_is_right(&db).await;
+        assert_eq!(search(&db, "verdi").await, ["Anna Verdi"]);
+        assert_eq!(search(&db, "rossi").await, ["Giulia Bianchi"]);
+
+        // Writes that leave the name alone leave the words alone.
+        let contact = get(&db, id).await.unwrap().unwrap();
+        set_visibility(&db, &user, &contact, crate::contacts::Visibility::Private)
+            .await
+            .unwrap();
+        index_is_right(&db).await;
+
+        with_db!(&db, pool => sqlx::query("DELETE FROM contacts WHERE id = $1")
+            .bind(giulia.id)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))
+        .unwrap();
+        index_is_right(&db).await;
+        assert!(search(&db, "bianchi").await.is_empty());
+    });
+
+    db_test!(
+        the_word_index_counts_and_pages_what_the_searched_text_does,
+        |db| {
+            use crate::contacts::{TagFilter, Visibility};
+            let at = now();
+            let owner = someone(&db).await;
+            let people = [
+                ("Anna", "Rossi", Some("Rossetti Spa")),
+                ("Marco", "Rossetti", None),
+                ("Anna", "Bianchi", Some("Ferramenta Rossi")),
+                ("Luca", "Verdi", None),
+                ("Rosa", "Neri", None),
+                ("Annalisa", "Rossi", None),
+            ];
+            let records: Vec<_> = people
+                .iter()
+                .enumerate()
+                .map(|(i, (first, last, company))| {
+                    let mut r = person(first, last, at - chrono::Duration::minutes(i as i64));
+                    r.business_name = company.map(Into::into);
+                    r.owner_id = Some(owner.id);
+                    r
+                })
+                .collect();
+            insert_many(&db, &records).await.unwrap();
+            // The first two are private to their owner.
+            for r in &records[..2] {
+                let contact = get(&db, r.id).await.unwrap().unwrap();
+                set_visibility(&db, &owner, &contact, Visibility::Private)
+                    .await
+                    .unwrap();
+            }
+            let vip = crate::tags::store::create(&db, "Vip", crate::tags::TagColor::Green)
+                .await
+                .unwrap();
+            let actor = crate::audit::store::Actor::user(&owner);
+            for r in [&records[0], &records[2], &records[5]] {
+                crate::tags::store::tag_contact(&db, &actor, r.id, &vip, None)
+                    .await
+                    .unwrap();
+            }
+            let member = Viewer {
+                user: CurrentUser {
+                    id: crate::db::new_id(),
+                    is_admin: false,
+                    ..admin().user
+                },
+            };
+            let filters = [
+                vec![],
+                vec![TagFilter {
+                    tag: vip.id,
+                    is: true,
+                }],
+                vec![TagFilter {
+                    tag: vip.id,
+                    is: false,
+                }],
+            ];
+            let mut totals = Vec::new();
+            for viewer in [admin(), member] {
+                for tags in &filters {
+                    for q in ["ross", "rossi", "anna", "nobody"] {
+                        let query = ListQuery {
+                            q: q.into(),
+                            tags: tags.clone(),
+                            ..ListQuery::default()
+                        };
+                        let words = word_plan(&db, &query).await.unwrap().expect("one word");
+                        let (total, at_least, _) = count(&db, &viewer, &query).await.unwrap();
+                        assert_eq!(
+                            word_count(&db, &viewer, &query, &words).await.unwrap(),
+                            (total, at_least),
+                            "{q} {tags:?} admin: {}",
+                            viewer.user.is_admin
+                        );
+                        let ids = |plan| {
+                            let (db, viewer, query) = (&db, &viewer, &query);
+                            async move {
+                                let (rows, _, _) =
+                                    page_rows(db, viewer, query, &plan, 50).await.unwrap();
+                                rows.into_iter().map(|r| r.id).collect::<Vec<_>>()
+                            }
+                        };
+                        let sorted = ids(Plan::Sparse).await;
+                        assert_eq!(ids(Plan::Words(words)).await, sorted, "{q} {tags:?}");
+                        assert_eq!(sorted.len() as i64, total);
+                        totals.push(total);
+                    }
+                }
+            }
+            // "ross": Anna Rossi (in two words: rossi, rossetti), Marco Rossetti, Anna Bianchi
+            // (Ferramenta Rossi), Annalisa Rossi; a member sees neither private one.
+            assert_eq!(totals[0], 4);
+            assert_eq!(totals[12], 2);
         }
     );
 
