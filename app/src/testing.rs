@@ -139,44 +139,85 @@ macro_rules! db_test {
     };
 }
 
-/// Checks that the word index (the `word_index` migration) holds exactly the words of every
-/// contact's searched text: runs of three letters or more, each with the contact's sort name.
-pub async fn assert_word_index_matches_contacts(db: &Db) {
-    use std::collections::BTreeSet;
-    let indexed: Vec<(String, String, uuid::Uuid)> = crate::with_db!(db, pool => sqlx::query_as(
-        "SELECT word, sort_name, contact_id FROM contact_words"
-    )
-    .fetch_all(pool)
-    .await)
-    .expect("read the word index");
+/// The terms of a searched text, as the `term_index` migration files them: its words (runs of
+/// three letters or more) and its pairs (two neighbouring runs of letters, with what stands
+/// between them).
+fn terms_of(text: &str) -> Vec<(&'static str, String)> {
+    // Runs of letters and of other characters, in turn.
+    let mut runs: Vec<(bool, String)> = Vec::new();
+    for c in text.chars() {
+        let letter = c.is_ascii_lowercase();
+        match runs.last_mut() {
+            Some((kind, run)) if *kind == letter => run.push(c),
+            _ => runs.push((letter, c.to_string())),
+        }
+    }
+    let mut terms = Vec::new();
+    for (i, (letter, run)) in runs.iter().enumerate() {
+        if !letter {
+            continue;
+        }
+        if run.len() >= 3 {
+            terms.push(("word", run.clone()));
+        }
+        if let (Some((_, gap)), Some((_, next))) = (runs.get(i + 1), runs.get(i + 2)) {
+            terms.push(("pair", format!("{run}{gap}{next}")));
+        }
+    }
+    terms
+}
+
+/// Checks that the term index (the `term_index` migration) holds exactly the terms of every
+/// contact's searched text, each with the contact's sort name, and how many contacts have each.
+pub async fn assert_term_index_matches_contacts(db: &Db) {
+    use std::collections::{BTreeMap, BTreeSet};
     let contacts: Vec<(uuid::Uuid, String, String)> = crate::with_db!(db, pool => sqlx::query_as(
         "SELECT id, sort_name, search_text FROM contacts"
     )
     .fetch_all(pool)
     .await)
     .expect("read the contacts");
-    let expected: BTreeSet<_> = contacts
-        .iter()
-        .flat_map(|(id, sort_name, text)| {
-            text.split(|c: char| !c.is_ascii_lowercase())
-                .filter(|word| word.len() >= 3)
-                .map(move |word| (word.to_string(), sort_name.clone(), *id))
-        })
-        .collect();
-    let indexed_set: BTreeSet<_> = indexed.iter().cloned().collect();
-    assert_eq!(indexed.len(), indexed_set.len(), "a word indexed twice");
-    assert_eq!(
-        indexed_set, expected,
-        "the word index and the contacts differ"
-    );
-    // Every word can be found by what it contains.
-    let words: Vec<String> =
-        crate::with_db!(db, pool => sqlx::query_scalar("SELECT word FROM search_words")
+    for (kind, rows, counts) in [
+        ("word", "contact_words", "search_words"),
+        ("pair", "contact_pairs", "search_pairs"),
+    ] {
+        let indexed: Vec<(String, String, uuid::Uuid)> =
+            crate::with_db!(db, pool => sqlx::query_as(
+            &format!("SELECT term, sort_name, contact_id FROM {rows}")
+        )
         .fetch_all(pool)
         .await)
-        .expect("read the words");
-    let words: BTreeSet<_> = words.into_iter().collect();
-    for (word, _, _) in &expected {
-        assert!(words.contains(word), "{word} is not in search_words");
+            .expect("read the term index");
+        let expected: BTreeSet<_> = contacts
+            .iter()
+            .flat_map(|(id, sort_name, text)| {
+                terms_of(text)
+                    .into_iter()
+                    .filter(|(k, _)| *k == kind)
+                    .map(move |(_, term)| (term, sort_name.clone(), *id))
+            })
+            .collect();
+        let indexed_set: BTreeSet<_> = indexed.iter().cloned().collect();
+        assert_eq!(indexed.len(), indexed_set.len(), "a {kind} filed twice");
+        assert_eq!(
+            indexed_set, expected,
+            "the {kind}s filed and the contacts' differ"
+        );
+        // Every term is there with how many contacts have it (none for a term gone).
+        let found: Vec<(String, i64)> = crate::with_db!(db, pool => sqlx::query_as(
+            &format!("SELECT term, contacts FROM {counts}")
+        )
+        .fetch_all(pool)
+        .await)
+        .expect("read the terms");
+        let mut expected_counts = BTreeMap::new();
+        for (term, _, _) in &expected {
+            *expected_counts.entry(term.clone()).or_insert(0i64) += 1;
+        }
+        let found: BTreeMap<String, i64> = found
+            .into_iter()
+            .filter(|(_, contacts)| *contacts != 0)
+            .collect();
+        assert_eq!(found, expected_counts, "{counts}' counts");
     }
 }

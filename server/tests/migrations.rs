@@ -66,18 +66,18 @@ fn migrations_since_the_first_release_are_backward_compatible() {
     }
 }
 
-/// Contacts saved before the word index existed are found through it once it is added: the
-/// migration reads the words of every contact already there.
+/// Contacts saved before the term index existed are found through it once it is added: the
+/// migration files the words and pairs of every contact already there.
 #[tokio::test]
-async fn contacts_saved_before_the_word_index_are_searched_through_it() {
+async fn contacts_saved_before_the_term_index_are_searched_through_it() {
     use app::{
         contacts::{store, ListQuery, NewContact},
         db::Backend,
-        testing::{assert_word_index_matches_contacts, TestDb},
+        testing::{assert_term_index_matches_contacts, TestDb},
     };
-    const WORD_INDEX: i64 = 20261207000001;
+    const TERM_INDEX: i64 = 20261207000001;
     for backend in [Backend::Sqlite, Backend::Postgres] {
-        let test_db = TestDb::new(backend, WORD_INDEX).await;
+        let test_db = TestDb::new(backend, TERM_INDEX).await;
         let db = &test_db.db;
         let at = app::db::now();
         let records: Vec<_> = [
@@ -99,8 +99,8 @@ async fn contacts_saved_before_the_word_index_are_searched_through_it() {
         store::insert_many(db, &records).await.unwrap();
 
         db.migrate().await.unwrap();
-        assert_word_index_matches_contacts(db).await;
-        let viewer = store::Viewer {
+        assert_term_index_matches_contacts(db).await;
+        let viewer = &store::Viewer {
             user: app::auth::CurrentUser {
                 id: app::db::new_id(),
                 name: "Admin".into(),
@@ -110,12 +110,24 @@ async fn contacts_saved_before_the_word_index_are_searched_through_it() {
                 locale: None,
             },
         };
-        let query = ListQuery {
-            q: "matt".into(),
-            ..ListQuery::default()
+        let found = |q: &str| {
+            let query = ListQuery {
+                q: q.into(),
+                ..ListQuery::default()
+            };
+            async move {
+                let page = store::list(db, viewer, &query, 50).await.unwrap();
+                page.items
+                    .into_iter()
+                    .map(|c| c.display_name)
+                    .collect::<Vec<_>>()
+            }
         };
-        let page = store::list(db, &viewer, &query, 50).await.unwrap();
-        let names: Vec<_> = page.items.iter().map(|c| c.display_name.as_str()).collect();
-        assert_eq!(names, ["Matteo Rossi", "Mattia Bianchi"], "{backend:?}");
+        assert_eq!(
+            found("matt").await,
+            ["Matteo Rossi", "Mattia Bianchi"],
+            "{backend:?}"
+        );
+        assert_eq!(found("mattia bia").await, ["Mattia Bianchi"], "{backend:?}");
     }
 }

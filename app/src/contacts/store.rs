@@ -222,11 +222,10 @@ pub enum Plan {
     /// on, as those of the start of a first name do in name order) the page is read as
     /// [`Plan::Sparse`] after all.
     Dense(i64),
-    /// A search of one word in name order: the ranges of the words that contain it, read from
-    /// the word index in list order, each only as far as the page, and merged (the
-    /// `word_index` migration). What a page costs depends on how many words contain the term,
-    /// not on how many contacts have them, nor where in the list they sit.
-    Words(Vec<String>),
+    /// A search that is one word, or two with something between, in name order: the ranges of
+    /// the terms that contain it, read from the term index in list order, each only as far as
+    /// the page, and merged (see [`terms`]).
+    Terms(Terms),
 }
 
 /// A walk that reads every row if it must (an export walks the list once either way).
@@ -328,8 +327,8 @@ fn source(db: &Db, needle: Option<&str>, plan: &Plan, args: &mut Vec<Arg>) -> So
     let Some(needle) = needle else {
         return plain(None);
     };
-    if matches!(plan, Plan::Words(_)) {
-        // The word ranges are the search: a contact is in them exactly when it matches.
+    if matches!(plan, Plan::Terms(_)) {
+        // The terms' ranges are the search: a contact is in them exactly when it matches.
         return plain(None);
     }
     let postgres = db.backend() == crate::db::Backend::Postgres;
@@ -467,191 +466,9 @@ macro_rules! bind_args {
     }};
 }
 
-/// The most words a [`Plan::Words`] page merges (each is one range of the index, and SQLite allows
-/// 500 parts in one compound query); a term in more words than this ("mar", "ros") is common
-/// enough everywhere that walking the list's own index finds its page sooner.
-const MAX_WORDS: usize = 200;
-
-/// The search `q` as the one term it is, when it is a run of letters (after folding) long enough
-/// for the trigram index: a contact then matches it exactly when one of its words (runs of
-/// letters, see the `word_index` migration) contains it, so the word index finds the same
-/// contacts the searched text does.
-fn word_term(q: &str) -> Option<String> {
-    search_needle(q)
-        .filter(|needle| needle.len() >= TRIGRAM && needle.bytes().all(|b| b.is_ascii_lowercase()))
-}
-
-/// The words of the word index that contain `term`, found through their trigram index; `None`
-/// when there are more than [`MAX_WORDS`].
-async fn words_containing(db: &Db, term: &str) -> AppResult<Option<Vec<String>>> {
-    let limit = MAX_WORDS + 1;
-    let words: Vec<String> = match db {
-        Db::Sqlite(pool) => {
-            sqlx::query_scalar(&format!(
-                "SELECT search_words.word FROM search_words_fts \
-                 JOIN search_words ON search_words.id = search_words_fts.rowid \
-                 WHERE search_words_fts MATCH $1 LIMIT {limit}"
-            ))
-            // A quoted FTS5 phrase: with the trigram tokenizer, a substring match.
-            .bind(format!("\"{term}\""))
-            .fetch_all(pool)
-            .await?
-        }
-        Db::Postgres(pool) => {
-            sqlx::query_scalar(&format!(
-                "SELECT word FROM search_words WHERE word LIKE $1 LIMIT {limit}"
-            ))
-            .bind(like_pattern(term))
-            .fetch_all(pool)
-            .await?
-        }
-    };
-    Ok((words.len() <= MAX_WORDS).then_some(words))
-}
-
-/// `per_word`, a read of `contact_words w` for the one word `{word}`, run for each of `words`
-/// and put side by side, as a subquery. PostgreSQL joins it LATERAL to the words (one plan
-/// however many words: planning 121 parts of a UNION took it 13 ms); SQLite has no LATERAL and
-/// plans a UNION ALL of one part per word in microseconds.
-fn for_each_word(db: &Db, words: &[String], per_word: &str, args: &mut Vec<Arg>) -> String {
-    if db.backend() == crate::db::Backend::Postgres {
-        // Words are runs of letters: a space keeps them apart.
-        args.push(Arg::Text(words.join(" ")));
-        return format!(
-            "(SELECT part.* FROM unnest(string_to_array(${}, ' ')) AS words (word) \
-             CROSS JOIN LATERAL ({}) AS part)",
-            args.len(),
-            per_word.replace("{word}", "words.word")
-        );
-    }
-    let parts: Vec<String> = words
-        .iter()
-        .enumerate()
-        .map(|(i, word)| {
-            args.push(Arg::Text(word.clone()));
-            let part = per_word.replace("{word}", &format!("${}", args.len()));
-            format!("SELECT * FROM ({part}) AS part{i}")
-        })
-        .collect();
-    format!("({})", parts.join(" UNION ALL "))
-}
-
-/// The rows of `contact_words w` a [`Plan::Words`] read starts from, and its conditions: when
-/// there are conditions on the contact (who may see it, tag filters), its row is joined; without
-/// any, the word index alone answers.
-fn word_rows(conditions: &[String]) -> (&'static str, Vec<String>) {
-    let join = if conditions.is_empty() {
-        ""
-    } else {
-        " JOIN contacts ON contacts.id = w.contact_id"
-    };
-    let mut conditions = conditions.to_vec();
-    conditions.insert(0, "w.word = {word}".into());
-    (join, conditions)
-}
-
-/// The ids of a [`Plan::Words`] page: for each word, its first `limit` contacts from the cursor
-/// on that pass `conditions`, in list order; then the first `limit` of those, each once (a
-/// contact may have two of the words).
-fn word_ranges(
-    db: &Db,
-    words: &[String],
-    conditions: &[String],
-    (cursor, high_to_low): (Option<(Arg, Uuid)>, bool),
-    limit: usize,
-    args: &mut Vec<Arg>,
-) -> String {
-    if words.is_empty() {
-        // Nothing, read with the conditions all the same: PostgreSQL refuses arguments that a
-        // statement does not use.
-        let mut nothing = conditions.to_vec();
-        nothing.push("1 = 0".into());
-        return format!("SELECT contacts.id FROM contacts{}", where_clause(&nothing));
-    }
-    let (join, mut conditions) = word_rows(conditions);
-    if let Some(cursor) = cursor {
-        let op = if high_to_low { "<" } else { ">" };
-        conditions.push(row_condition_on(
-            ("w.sort_name", "w.contact_id"),
-            op,
-            cursor,
-            args,
-        ));
-    }
-    let direction = if high_to_low { "DESC" } else { "ASC" };
-    let ranges = for_each_word(
-        db,
-        words,
-        &format!(
-            "SELECT w.sort_name, w.contact_id FROM contact_words w{join}{} \
-             ORDER BY w.sort_name {direction}, w.contact_id {direction} LIMIT {limit}",
-            where_clause(&conditions)
-        ),
-        args,
-    );
-    format!(
-        "SELECT contact_id FROM (SELECT DISTINCT sort_name, contact_id FROM {ranges} AS ranges \
-         ORDER BY sort_name {direction}, contact_id {direction} LIMIT {limit}) AS page"
-    )
-}
-
-/// How many contacts of `query`'s list have one of `words` (up to [`COUNT_CAP`], and whether
-/// there are more): each word's contacts counted up to the cap first — one word past it decides
-/// at once, and one word alone is exact —, then, for several words, their contacts each once.
-async fn word_count(
-    db: &Db,
-    viewer: &Viewer,
-    query: &ListQuery,
-    words: &[String],
-) -> AppResult<(i64, bool)> {
-    if words.is_empty() {
-        return Ok((0, false));
-    }
-    let counted = |distinct: bool| {
-        let mut args = Vec::new();
-        let source = rows_of(db, viewer, query, &Plan::Words(Vec::new()), &mut args);
-        let (join, conditions) = word_rows(&source.conditions);
-        let sql = if distinct {
-            let ids = for_each_word(
-                db,
-                words,
-                &format!(
-                    "SELECT w.contact_id FROM contact_words w{join}{}",
-                    where_clause(&conditions)
-                ),
-                &mut args,
-            );
-            format!("SELECT COUNT(DISTINCT contact_id) FROM {ids} AS matches")
-        } else {
-            let counts = for_each_word(
-                db,
-                words,
-                &format!(
-                    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM contact_words w{join}{} LIMIT {}) \
-                     AS capped",
-                    where_clause(&conditions),
-                    COUNT_CAP + 1
-                ),
-                &mut args,
-            );
-            format!("SELECT MAX(n) FROM {counts} AS counts")
-        };
-        async move {
-            AppResult::Ok(
-                with_db!(db, pool => bind_args!(sqlx::query_scalar::<_, i64>(&sql), &args)
-                .fetch_one(pool)
-                .await)?,
-            )
-        }
-    };
-    let most = counted(false).await?;
-    let total = if most > COUNT_CAP || words.len() == 1 {
-        most
-    } else {
-        counted(true).await?
-    };
-    Ok((total.min(COUNT_CAP), total > COUNT_CAP))
-}
+// After `bind_args`, which it uses.
+mod terms;
+pub use terms::{IndexedTerm, TermKind, Terms};
 
 /// `(key, id) > (cursor)` (or `<` for high-to-low), with the cursor's values pushed onto `args`.
 fn keyset_condition(
@@ -792,8 +609,8 @@ async fn plan(
         // Not a search through the trigram index: the plan makes no difference.
         return Ok(Plan::Dense(WHOLE_WALK));
     }
-    if let Some(words) = word_plan(db, query).await? {
-        return Ok(Plan::Words(words));
+    if let Some(terms) = terms::plan(db, query).await? {
+        return Ok(Plan::Terms(terms));
     }
     let contacts = match contacts {
         Some(n) => n,
@@ -804,18 +621,6 @@ async fn plan(
     ))
 }
 
-/// The words whose ranges answer `query` ([`Plan::Words`]), when they can: a search of one
-/// word in name order, found in no more than [`MAX_WORDS`] words.
-async fn word_plan(db: &Db, query: &ListQuery) -> AppResult<Option<Vec<String>>> {
-    if query.sort.key().0 != "sort_name" {
-        return Ok(None);
-    }
-    match word_term(&query.q) {
-        Some(term) => words_containing(db, &term).await,
-        None => Ok(None),
-    }
-}
-
 /// How many contacts `query`'s list holds (up to [`COUNT_CAP`], and whether there are more),
 /// and how to read `page_size` rows of it.
 async fn count_and_plan(
@@ -824,9 +629,9 @@ async fn count_and_plan(
     query: &ListQuery,
     page_size: usize,
 ) -> AppResult<((i64, bool), Plan)> {
-    if let Some(words) = word_plan(db, query).await? {
-        let counted = word_count(db, viewer, query, &words).await?;
-        return Ok((counted, Plan::Words(words)));
+    if let Some(terms) = terms::plan(db, query).await? {
+        let counted = terms::count(db, viewer, query, &terms).await?;
+        return Ok((counted, Plan::Terms(terms)));
     }
     let (total, at_least, contacts) = count(db, viewer, query).await?;
     let plan = plan(db, query, (total, at_least), Some(contacts), page_size).await?;
@@ -875,10 +680,10 @@ fn page_sql(
         "ORDER BY contacts.{key_column} {direction}, contacts.id {direction} LIMIT {}",
         page_size + 1
     );
-    if let Plan::Words(words) = plan {
-        let page = word_ranges(
+    if let Plan::Terms(terms) = plan {
+        let page = terms::page(
             db,
-            words,
+            terms,
             &conditions,
             (cursor, high_to_low),
             page_size + 1,
@@ -2203,7 +2008,7 @@ mod tests {
                 })
                 .collect();
             insert_many(&db, &records).await.unwrap();
-            for q in ["mar", "rossi", "nobody"] {
+            for q in ["mar", "rossi", "nobody", "mario rossi", "a rossi"] {
                 for sort in SortOrder::ALL {
                     let mut walks = Vec::new();
                     // A walk of two rows gives up at once (and reads the page as Sparse).
@@ -2214,18 +2019,19 @@ mod tests {
                         Plan::Dense(6),
                     ];
                     if sort.key().0 == "sort_name" {
-                        // In name order, a list of one word is read from the word index.
-                        let words = words_containing(&db, q).await.unwrap().unwrap();
+                        // In name order, a search of one word, or two, is read from the term
+                        // index.
                         let query = ListQuery {
                             q: q.into(),
                             sort,
                             ..ListQuery::default()
                         };
+                        let terms = terms::plan(&db, &query).await.unwrap().unwrap();
                         assert_eq!(
                             plan(&db, &query, (0, false), None, 2).await.unwrap(),
-                            Plan::Words(words.clone())
+                            Plan::Terms(terms.clone())
                         );
-                        plans.push(Plan::Words(words));
+                        plans.push(Plan::Terms(terms));
                     }
                     for plan in &plans {
                         // Forwards on pages of 2, then backwards from the last page.
@@ -2278,6 +2084,8 @@ mod tests {
                     let expected = match q {
                         "mar" => 6, // Omar Ferri too
                         "rossi" => 4,
+                        "mario rossi" => 1,
+                        "a rossi" => 2, // Marta, Rosa
                         _ => 0,
                     };
                     assert_eq!(walks[0].len(), expected, "{q} {sort:?}");
@@ -2287,8 +2095,8 @@ mod tests {
                         walks[0], walks[3],
                         "{q} {sort:?}: and one cut short at times"
                     );
-                    if let Some(words) = walks.get(4) {
-                        assert_eq!(&walks[0], words, "{q} {sort:?}: and the word index");
+                    if let Some(terms) = walks.get(4) {
+                        assert_eq!(&walks[0], terms, "{q} {sort:?}: and the term index");
                     }
                 }
             }
@@ -2406,8 +2214,8 @@ mod tests {
         }
     );
 
-    db_test!(the_word_index_follows_every_write, |db| {
-        use crate::testing::assert_word_index_matches_contacts as index_is_right;
+    db_test!(the_term_index_follows_every_write, |db| {
+        use crate::testing::assert_term_index_matches_contacts as index_is_right;
         let at = now();
         let mut giulia = person("Giulia", "Bianchi", at);
         giulia.email = Some("giulia.b87@libero.it".into());
@@ -2470,7 +2278,7 @@ mod tests {
     });
 
     db_test!(
-        the_word_index_counts_and_pages_what_the_searched_text_does,
+        the_term_index_counts_and_pages_what_the_searched_text_does,
         |db| {
             use crate::contacts::{TagFilter, Visibility};
             let at = now();
@@ -2531,16 +2339,16 @@ mod tests {
             let mut totals = Vec::new();
             for viewer in [admin(), member] {
                 for tags in &filters {
-                    for q in ["ross", "rossi", "anna", "nobody"] {
+                    for q in ["ross", "rossi", "anna", "nobody", "a rossi", "anna b"] {
                         let query = ListQuery {
                             q: q.into(),
                             tags: tags.clone(),
                             ..ListQuery::default()
                         };
-                        let words = word_plan(&db, &query).await.unwrap().expect("one word");
+                        let terms = terms::plan(&db, &query).await.unwrap().expect("a term");
                         let (total, at_least, _) = count(&db, &viewer, &query).await.unwrap();
                         assert_eq!(
-                            word_count(&db, &viewer, &query, &words).await.unwrap(),
+                            terms::count(&db, &viewer, &query, &terms).await.unwrap(),
                             (total, at_least),
                             "{q} {tags:?} admin: {}",
                             viewer.user.is_admin
@@ -2554,18 +2362,56 @@ mod tests {
                             }
                         };
                         let sorted = ids(Plan::Sparse).await;
-                        assert_eq!(ids(Plan::Words(words)).await, sorted, "{q} {tags:?}");
+                        assert_eq!(ids(Plan::Terms(terms)).await, sorted, "{q} {tags:?}");
                         assert_eq!(sorted.len() as i64, total);
-                        totals.push(total);
+                        totals.push(((viewer.user.is_admin, tags.len(), q), total));
                     }
                 }
             }
+            let total = |everyone, q| {
+                totals
+                    .iter()
+                    .find(|((admin, tags, term), _)| *admin == everyone && *tags == 0 && *term == q)
+                    .map(|(_, total)| *total)
+            };
             // "ross": Anna Rossi (in two words: rossi, rossetti), Marco Rossetti, Anna Bianchi
             // (Ferramenta Rossi), Annalisa Rossi; a member sees neither private one.
-            assert_eq!(totals[0], 4);
-            assert_eq!(totals[12], 2);
+            assert_eq!(total(true, "ross"), Some(4));
+            assert_eq!(total(false, "ross"), Some(2));
+            // "a rossi": Anna Rossi, Anna Bianchi (Ferramenta Rossi), Annalisa Rossi.
+            assert_eq!(total(true, "a rossi"), Some(3));
         }
     );
+
+    db_test!(a_term_in_hundreds_of_words_reads_them_all, |db| {
+        let at = now();
+        // 450 surnames that all contain "ross" (more parts than SQLite takes in one query).
+        let letters = |i: usize| {
+            let letter = |n: usize| char::from(b'a' + (n % 26) as u8);
+            format!("{}{}", letter(i / 26), letter(i))
+        };
+        let records: Vec<_> = (0..450)
+            .map(|i| person("Anna", &format!("Ross{}", letters(i)), at))
+            .collect();
+        insert_many(&db, &records).await.unwrap();
+        let query = ListQuery {
+            q: "ross".into(),
+            ..ListQuery::default()
+        };
+        let Plan::Terms(terms) = plan(&db, &query, (450, false), None, 50).await.unwrap() else {
+            panic!("not read through the term index");
+        };
+        assert_eq!(terms.found.len(), 450);
+        let page = list(&db, &admin(), &query, 50).await.unwrap();
+        assert_eq!((page.total, page.total_is_lower_bound), (450, false));
+        let (sorted, _, _) = page_rows(&db, &admin(), &query, &Plan::Sparse, 50)
+            .await
+            .unwrap();
+        let sorted: Vec<_> = sorted.into_iter().map(|r| r.display_name).collect();
+        let names: Vec<_> = page.items.into_iter().map(|c| c.display_name).collect();
+        assert_eq!(names, sorted);
+        assert_eq!(names[0], "Anna Rossaa");
+    });
 
     db_test!(a_mangled_cursor_means_the_first_page, |db| {
         insert_many(&db, &[person("Anna", "Rossi", now())])
