@@ -327,21 +327,28 @@ fn source(db: &Db, needle: Option<&str>, plan: &Plan, args: &mut Vec<Arg>) -> So
     let Some(needle) = needle else {
         return plain(None);
     };
-    if matches!(plan, Plan::Terms(_)) {
-        // The terms' ranges are the search: a contact is in them exactly when it matches.
-        return plain(None);
-    }
     let postgres = db.backend() == crate::db::Backend::Postgres;
+    // `|| ''` keeps PostgreSQL from reaching for the trigram index (and sorting every match)
+    // when the point is to walk an index in list order and stop at the page.
+    let unindexed = if postgres {
+        "(contacts.search_text || '')"
+    } else {
+        "contacts.search_text"
+    };
+    if let Plan::Terms(terms) = plan {
+        // The terms' ranges are the search: a contact in them matches, unless they hold only
+        // part of it (three words and more), which each contact's own text then confirms.
+        return plain(terms.partial.then(|| {
+            args.push(Arg::Text(like_pattern(needle)));
+            format!("{unindexed} LIKE ${} ESCAPE '\\'", args.len())
+        }));
+    }
     if needle.chars().count() < TRIGRAM || matches!(plan, Plan::Dense(_)) {
         args.push(Arg::Text(like_pattern(needle)));
-        // `|| ''` keeps PostgreSQL from reaching for the trigram index (and sorting every match)
-        // when the point is to walk the sort index and stop at the page.
-        let column = if postgres {
-            "(contacts.search_text || '')"
-        } else {
-            "contacts.search_text"
-        };
-        return plain(Some(format!("{column} LIKE ${} ESCAPE '\\'", args.len())));
+        return plain(Some(format!(
+            "{unindexed} LIKE ${} ESCAPE '\\'",
+            args.len()
+        )));
     }
     if postgres {
         args.push(Arg::Text(like_pattern(needle)));
@@ -2339,7 +2346,16 @@ mod tests {
             let mut totals = Vec::new();
             for viewer in [admin(), member] {
                 for tags in &filters {
-                    for q in ["ross", "rossi", "anna", "nobody", "a rossi", "anna b"] {
+                    for q in [
+                        "ross",
+                        "rossi",
+                        "anna",
+                        "nobody",
+                        "a rossi",
+                        "anna b",
+                        "anna rossi rossetti",
+                        "anna rossi spa",
+                    ] {
                         let query = ListQuery {
                             q: q.into(),
                             tags: tags.clone(),
@@ -2380,6 +2396,10 @@ mod tests {
             assert_eq!(total(false, "ross"), Some(2));
             // "a rossi": Anna Rossi, Anna Bianchi (Ferramenta Rossi), Annalisa Rossi.
             assert_eq!(total(true, "a rossi"), Some(3));
+            // Three words: "anna rossi" finds Anna Rossi, whose text then has all three…
+            assert_eq!(total(true, "anna rossi rossetti"), Some(1));
+            // …or not.
+            assert_eq!(total(true, "anna rossi spa"), Some(0));
         }
     );
 

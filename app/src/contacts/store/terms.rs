@@ -60,47 +60,65 @@ pub struct IndexedTerm {
     pub contacts: i64,
 }
 
-/// The terms of one kind that contain a search: they answer it ([`Plan::Terms`]).
+/// The terms of one kind that contain a search, or part of it: they answer it ([`Plan::Terms`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Terms {
     pub kind: TermKind,
     pub found: Vec<IndexedTerm>,
+    /// Whether the terms hold only part of the search (two of its three words or more): then
+    /// every contact they find is checked against the whole search.
+    pub partial: bool,
 }
 
-/// The kind of term the search `q` is, when it is one: a run of letters (after folding), or two
-/// with something other than letters between them, at least [`SHORTEST`] characters in all. A
-/// contact's searched text then contains it exactly when one of its terms of that kind does (a
-/// run of letters in the text lies within one of its words; two runs and what is between them,
-/// within one of its pairs), so the index finds the very contacts the searched text does.
-pub(super) fn term_of(q: &str) -> Option<(TermKind, String)> {
+/// What the term index is asked for a search `q`: the terms of one kind to look for, any of
+/// which finds the contacts that match, and whether they are the whole search.
+///
+/// A search that is a run of letters (after folding) is in a contact's text exactly when one of
+/// its words contains it; one that is two runs with something other than letters between them,
+/// exactly when one of its pairs does; so the index finds the very contacts the searched text
+/// does. A search of three words or more is in a contact's text only where each two neighbouring
+/// runs of it are in one of its pairs: any of those pairs finds every match, and a few more that
+/// the whole search then leaves out. `None` for anything else (digits, something before the first
+/// letters or after the last, fewer than [`SHORTEST`] characters).
+pub(super) fn term_of(q: &str) -> Option<(TermKind, Vec<String>, bool)> {
     let needle = search_needle(q)?;
     if needle.len() < SHORTEST {
         return None;
     }
     // The runs of letters and of other characters, in turn.
-    let mut runs = 0;
-    let mut letters = None;
-    for b in needle.bytes() {
-        let letter = b.is_ascii_lowercase();
-        if letters != Some(letter) {
-            runs += 1;
-            letters = Some(letter);
+    let bytes = needle.as_bytes();
+    let mut runs: Vec<&str> = Vec::new();
+    let mut start = 0;
+    for i in 1..=bytes.len() {
+        if i == bytes.len() || bytes[i].is_ascii_lowercase() != bytes[i - 1].is_ascii_lowercase() {
+            runs.push(&needle[start..i]);
+            start = i;
         }
     }
-    let starts_with_letter = needle
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_lowercase());
-    match (runs, starts_with_letter) {
-        (1, true) => Some((TermKind::Word, needle)),
-        (3, true) => Some((TermKind::Pair, needle)),
-        _ => None,
+    let letters = |run: &str| run.bytes().all(|b| b.is_ascii_lowercase());
+    if !letters(runs[0]) || !letters(runs[runs.len() - 1]) {
+        return None;
     }
+    Some(match runs.len() {
+        1 => (TermKind::Word, vec![needle], false),
+        3 => (TermKind::Pair, vec![needle], false),
+        _ => {
+            let pairs = (0..runs.len() - 2)
+                .step_by(2)
+                .map(|i| runs[i..i + 3].concat())
+                .collect();
+            (TermKind::Pair, pairs, true)
+        }
+    })
 }
 
 /// The terms of `kind` that contain `needle` and that some contact has, found through their
 /// trigram index; `None` when there are more than [`MAX_TERMS`].
-async fn terms_containing(db: &Db, kind: TermKind, needle: &str) -> AppResult<Option<Terms>> {
+async fn terms_containing(
+    db: &Db,
+    kind: TermKind,
+    needle: &str,
+) -> AppResult<Option<Vec<IndexedTerm>>> {
     let (terms, limit) = (kind.terms(), MAX_TERMS + 1);
     let found: Vec<IndexedTerm> = match db {
         Db::Sqlite(pool) => {
@@ -124,19 +142,37 @@ async fn terms_containing(db: &Db, kind: TermKind, needle: &str) -> AppResult<Op
             .await?
         }
     };
-    Ok((found.len() <= MAX_TERMS).then_some(Terms { kind, found }))
+    Ok((found.len() <= MAX_TERMS).then_some(found))
 }
 
-/// The terms whose ranges answer `query`, when they can: a search that is a term (see
-/// [`term_of`]) in name order, found in no more than [`MAX_TERMS`] terms.
+/// The terms whose ranges answer `query`, when they can: a search the term index answers (see
+/// [`term_of`]) in name order, found in no more than [`MAX_TERMS`] terms; of a long search's
+/// pairs, the one whose terms fewest contacts have.
 pub(super) async fn plan(db: &Db, query: &ListQuery) -> AppResult<Option<Terms>> {
     if query.sort.key().0 != "sort_name" {
         return Ok(None);
     }
-    match term_of(&query.q) {
-        Some((kind, needle)) => terms_containing(db, kind, &needle).await,
-        None => Ok(None),
+    let Some((kind, needles, partial)) = term_of(&query.q) else {
+        return Ok(None);
+    };
+    let contacts = |found: &[IndexedTerm]| found.iter().map(|t| t.contacts).sum::<i64>();
+    let mut best: Option<Vec<IndexedTerm>> = None;
+    for needle in &needles {
+        let Some(found) = terms_containing(db, kind, needle).await? else {
+            continue;
+        };
+        if best
+            .as_ref()
+            .is_none_or(|best| contacts(&found) < contacts(best))
+        {
+            best = Some(found);
+        }
     }
+    Ok(best.map(|found| Terms {
+        kind,
+        found,
+        partial,
+    }))
 }
 
 /// `per_term`, a read of `{rows} w` for the one term `{term}`, run for each of the terms and put
@@ -251,8 +287,8 @@ pub(super) async fn count(
     let conditions = || {
         let mut args = Vec::new();
         let everyone = Plan::Terms(Terms {
-            kind: terms.kind,
             found: Vec::new(),
+            ..terms.clone()
         });
         let conditions = rows_of(db, viewer, query, &everyone, &mut args).conditions;
         (conditions, args)
@@ -317,12 +353,15 @@ mod tests {
 
     #[test]
     fn a_search_is_a_term_when_it_is_one_word_or_two_with_something_between() {
-        let kind = |q: &str| term_of(q).map(|(kind, _)| kind);
-        assert_eq!(term_of(" Matt "), Some((TermKind::Word, "matt".into())));
+        let kind = |q: &str| term_of(q).map(|(kind, _, _)| kind);
+        assert_eq!(
+            term_of(" Matt "),
+            Some((TermKind::Word, vec!["matt".into()], false))
+        );
         assert_eq!(kind("Nicolò"), Some(TermKind::Word), "folded to letters");
         assert_eq!(
             term_of("Caterina Farina"),
-            Some((TermKind::Pair, "caterina farina".into()))
+            Some((TermKind::Pair, vec!["caterina farina".into()], false))
         );
         assert_eq!(kind("De Santis"), Some(TermKind::Pair));
         assert_eq!(kind("mario.rossi"), Some(TermKind::Pair));
@@ -332,7 +371,15 @@ mod tests {
         assert_eq!(kind("ma"), None, "too short for a trigram");
         assert_eq!(kind("rossi87"), None, "ends in something else");
         assert_eq!(kind("@gmail"), None, "starts with something else");
-        assert_eq!(kind("anna maria rossi"), None, "three words");
+        // Three words: each two neighbours are a pair that finds every match, and some more.
+        assert_eq!(
+            term_of("Anna Maria  De Rossi"),
+            Some((
+                TermKind::Pair,
+                vec!["anna maria".into(), "maria  de".into(), "de rossi".into()],
+                true
+            ))
+        );
         assert_eq!(kind("347 123"), None, "a phone number's digits");
         assert_eq!(kind("  "), None);
     }
