@@ -134,10 +134,15 @@ impl Db {
                 .map_err(|source| DbError::Unreachable { url: shown, source })?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let options = PgConnectOptions::from_str(url).map_err(|source| DbError::Malformed {
-                url: shown.clone(),
-                source,
-            })?;
+            let options = PgConnectOptions::from_str(url)
+                .map_err(|source| DbError::Malformed {
+                    url: shown.clone(),
+                    source,
+                })?
+                // Queries here read a few rows through indexes, but some (a LATERAL join over a
+                // search's terms) are estimated costly enough for PostgreSQL to compile them to
+                // machine code first: 8-30 ms spent to save microseconds.
+                .options([("jit", "off")]);
             let pool = PgPoolOptions::new()
                 .max_connections(settings.max_connections)
                 .acquire_timeout(settings.connect_timeout)
@@ -209,6 +214,19 @@ pub fn new_id() -> uuid::Uuid {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn postgresql_answers_without_compiling_queries_first() {
+        let test_db = crate::testing::TestDb::postgres().await;
+        let Db::Postgres(pool) = &test_db.db else {
+            unreachable!("a PostgreSQL database")
+        };
+        let jit: String = sqlx::query_scalar("SHOW jit")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        assert_eq!(jit, "off");
+    }
 
     #[test]
     fn passwords_never_appear_in_messages() {

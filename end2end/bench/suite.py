@@ -119,7 +119,8 @@ class Database:
         return [(i, f"?pos={pos}&of={of}") for i, pos in rows]
 
     def search_terms(self, k):
-        """What people type in the search box: a surname, a full name, the start of a name."""
+        """What people type in the search box: a surname, a full name, the start of a name; each
+        with its kind."""
         names = self.sample(
             "SELECT first_name || ' ' || last_name FROM contacts WHERE last_name IS NOT NULL "
             f"ORDER BY random() LIMIT {k}"
@@ -127,7 +128,7 @@ class Database:
         terms = []
         for i, name in enumerate(names):
             first, _, last = name.partition(" ")
-            terms.append([last, name, first[:4]][i % 3])
+            terms.append([("surname", last), ("full name", name), ("start of a first name", first[:4])][i % 3])
         return terms
 
 
@@ -250,6 +251,33 @@ def check_bodies(server, path, cookie, bodies):
             raise RuntimeError(f"{path} answered nothing for {body}")
 
 
+def search_body(q):
+    return json.dumps({"q": q, "sort": None, "after": None, "before": None, "tags": None, "not_tags": None})
+
+
+def search_kinds(server, path, cookie, terms):
+    """The server's own time (Server-Timing) for each kind of search, one request at a time: what
+    a search costs, apart from waiting for others."""
+    times = {}
+    for kind, q in terms:
+        request = urllib.request.Request(
+            server.base + path, data=search_body(q).encode(), method="POST",
+            headers={"Content-Type": "application/json", "Accept": "application/json", "Cookie": cookie},
+        )
+        with urllib.request.urlopen(request) as response:
+            response.read()
+            timing = response.headers.get("Server-Timing", "")
+        match = re.search(r"dur=([0-9.]+)", timing)
+        if match:
+            times.setdefault(kind, []).append(float(match.group(1)))
+    result = {}
+    for kind, ms in times.items():
+        ms.sort()
+        at = lambda q: ms[min(len(ms) - 1, int(q * len(ms)))]
+        result[kind] = {"requests": len(ms), "p50_ms": at(0.5), "p95_ms": at(0.95), "max_ms": ms[-1]}
+    return result
+
+
 def http_benchmarks(engine, n, args, urls):
     db = Database(engine, n)
     seeded = db.seed()
@@ -263,10 +291,7 @@ def http_benchmarks(engine, n, args, urls):
             json.dumps({"q": None, "sort": sort, "after": None, "before": None, "tags": None, "not_tags": None})
             for sort in ("name", "-name", "-created", "created", "-updated", "updated")
         ],
-        "search": [
-            json.dumps({"q": t, "sort": None, "after": None, "before": None, "tags": None, "not_tags": None})
-            for t in terms
-        ],
+        "search": [search_body(t) for _, t in terms],
     }
     paths = {"contact": urls["open_contact"], "list": urls["list_contacts"], "search": urls["list_contacts"]}
     server = Server(db, args.port, args.pool)
@@ -286,6 +311,8 @@ def http_benchmarks(engine, n, args, urls):
                 runs.append(wrk(server, paths[name], file, cookie, c, args.seconds))
             result["endpoints"][name] = runs
         result["rss_load_mb"] = max(r["rss_peak_mb"] for runs in result["endpoints"].values() for r in runs)
+        say(f"{engine}, {n:,} contacts: each kind of search, one at a time")
+        result["search_kinds"] = search_kinds(server, urls["list_contacts"], cookie, terms)
         result["rss_after_mb"] = server.rss_mb()
         return result
     finally:
@@ -341,6 +368,17 @@ def http_tables(suite, out):
         ok = r["rss_idle_mb"] <= RSS_IDLE_MB and r["rss_load_mb"] <= RSS_LOAD_MB
         out.append(f"| {r['engine']} | {r['contacts']:,} | {r['rss_idle_mb']:.1f} | {r['rss_load_mb']:.1f} "
                    f"| ≤ {RSS_IDLE_MB} / ≤ {RSS_LOAD_MB} — {verdict(ok)} |")
+    kinds = [r for r in suite["http"] if r.get("search_kinds")]
+    if kinds:
+        out.append("\n### Search by what is typed: time in the server (ms), one search at a time\n")
+        out.append("| database | contacts | surname p50 / p95 | full name p50 / p95 | start of a first name p50 / p95 |")
+        out.append("|---|---|---|---|---|")
+        for r in kinds:
+            cells = []
+            for kind in ("surname", "full name", "start of a first name"):
+                k = r["search_kinds"].get(kind)
+                cells.append(f"{k['p50_ms']:.2f} / {k['p95_ms']:.2f}" if k else "—")
+            out.append(f"| {r['engine']} | {r['contacts']:,} | " + " | ".join(cells) + " |")
     sizes = sorted({r["contacts"] for r in suite["http"]})
     if len(sizes) > 1:
         out.append("\n### Growth: p95 (ms) at 16 connections as the contacts grow\n")

@@ -219,7 +219,9 @@ fn term_rows(conditions: &[String]) -> (&'static str, Vec<String>) {
     let join = if conditions.is_empty() {
         ""
     } else {
-        " JOIN contacts ON contacts.id = w.contact_id"
+        // By the name as well: then the name order's index, which holds the searched text,
+        // answers a check of the whole search without reading the contact's row.
+        " JOIN contacts ON contacts.sort_name = w.sort_name AND contacts.id = w.contact_id"
     };
     let mut conditions = conditions.to_vec();
     conditions.insert(0, "w.term = {term}".into());
@@ -272,9 +274,10 @@ pub(super) fn page(
 }
 
 /// How many contacts of `query`'s list have one of the terms (up to [`COUNT_CAP`], and whether
-/// there are more): one term past the cap decides at once, and one term alone is exact — from
-/// the terms' own counts when every contact counts, else each term's contacts counted up to the
-/// cap —; otherwise the terms' contacts are counted, each once.
+/// there are more). When every contact with a term counts, the terms' own counts answer: one term
+/// past the cap decides at once, one term alone is exact. Otherwise (who may see them, tag
+/// filters, the whole of a long search) each term's contacts that count are counted up to the
+/// cap, which answers the same way. Else the terms' contacts are counted, each once.
 pub(super) async fn count(
     db: &Db,
     viewer: &Viewer,
@@ -329,20 +332,25 @@ pub(super) async fn count(
             )
         }
     };
-    let most = if conditions().0.is_empty() {
-        terms
-            .found
-            .iter()
-            .map(|t| t.contacts)
-            .max()
-            .unwrap_or_default()
-    } else {
+    let single = terms.found.len() == 1;
+    let total = if conditions().0.is_empty() {
+        let most = terms.found.iter().map(|t| t.contacts).max();
+        match most.unwrap_or_default() {
+            most if most > COUNT_CAP || single => most,
+            _ => counted(true).await?,
+        }
+    } else if single {
         counted(false).await?
-    };
-    let total = if most > COUNT_CAP || terms.found.len() == 1 {
-        most
     } else {
-        counted(true).await?
+        let all: i64 = terms.found.iter().map(|t| t.contacts).sum();
+        match all {
+            // Few enough to count each once straight away.
+            all if all <= COUNT_CAP => counted(true).await?,
+            _ => match counted(false).await? {
+                most if most > COUNT_CAP => most,
+                _ => counted(true).await?,
+            },
+        }
     };
     Ok((total.min(COUNT_CAP), total > COUNT_CAP))
 }
