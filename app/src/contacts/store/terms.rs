@@ -7,7 +7,9 @@
 
 use uuid::Uuid;
 
-use super::{row_condition_on, rows_of, search_needle, where_clause, Arg, Plan, Viewer, COUNT_CAP};
+use super::{
+    keeps, row_condition_on, rows_of, search_needle, where_clause, Arg, Plan, Viewer, COUNT_CAP,
+};
 use crate::{
     contacts::ListQuery,
     db::{Backend, Db},
@@ -326,7 +328,7 @@ pub(super) async fn count(
         };
         async move {
             AppResult::Ok(
-                with_db!(db, pool => bind_args!(sqlx::query_scalar::<_, i64>(&sql), &args)
+                with_db!(db, pool => bind_args!(sqlx::query_scalar::<_, i64>(&sql).persistent(keeps(&sql)), &args)
                 .fetch_one(pool)
                 .await)?,
             )
