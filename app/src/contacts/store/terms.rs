@@ -29,6 +29,10 @@ const SQLITE_COMPOUND_PARTS: usize = 400;
 /// search (see [`for_each_term`]): sorting that many index rows takes well under a millisecond.
 const SQLITE_GROUPED_ROWS: i64 = 2_000;
 
+// A count that caps each part ([`count`]) reads a part past COUNT_CAP as one term past it: the
+// part of rare terms must never get there.
+const _: () = assert!(SQLITE_GROUPED_ROWS < COUNT_CAP);
+
 /// Trigram indexes find the terms that contain a search from three characters on.
 const SHORTEST: usize = 3;
 
@@ -183,8 +187,8 @@ pub(super) async fn plan(db: &Db, query: &ListQuery) -> AppResult<Option<Terms>>
 
 /// `per_term`, a read of `{rows} w` for the one term `{term}`, run for each of the terms and put
 /// side by side, as a subquery. PostgreSQL joins it LATERAL to the terms (one plan however many
-/// there are: planning 121 parts of a UNION took it 13 ms); SQLite has no LATERAL and plans a
-/// UNION ALL of one part per term in microseconds.
+/// there are: planning 121 parts of a UNION took it 13 ms); SQLite has no LATERAL and gets a
+/// UNION ALL: one part for the rarest terms together, one for each of the others.
 ///
 /// `{term}` stands for the test of `w.term` (`= …`, or `IN (…)` for several), `{distinct}` for
 /// `DISTINCT ` where a part may read a contact more than once.
@@ -221,14 +225,14 @@ fn for_each_term(db: &Db, terms: &Terms, per_term: &str, args: &mut Vec<Arg>) ->
             rows <= SQLITE_GROUPED_ROWS
         })
         .count();
-    let (group, alone) = if grouped > 1 {
+    let (rare, common) = if grouped > 1 {
         by_size.split_at(grouped)
     } else {
         (&[][..], &by_size[..])
     };
     let mut parts = Vec::new();
-    if !group.is_empty() {
-        args.push(json(group));
+    if !rare.is_empty() {
+        args.push(json(rare));
         let test = format!("IN (SELECT value FROM json_each(${}))", args.len());
         parts.push(
             per_term
@@ -236,7 +240,7 @@ fn for_each_term(db: &Db, terms: &Terms, per_term: &str, args: &mut Vec<Arg>) ->
                 .replace("{distinct}", "DISTINCT "),
         );
     }
-    for term in alone {
+    for term in common {
         args.push(Arg::Text(term.term.clone()));
         let test = format!("= ${}", args.len());
         parts.push(per_term.replace("{term}", &test).replace("{distinct}", ""));
