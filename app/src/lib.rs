@@ -37,6 +37,7 @@ pub mod conversations;
 pub mod error;
 pub mod fields;
 pub mod i18n;
+pub mod loader;
 pub mod resource;
 pub mod settings;
 pub mod snippets;
@@ -137,7 +138,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                     view! {
                         <script inner_html=KEEP_EARLY_TYPING></script>
                         <AutoReload options=options.clone()/>
-                        <HydrationScripts options root/>
+                        <loader::LoadAfterPaint options root/>
                     }
                     .into_any()
                 }}

@@ -1,7 +1,7 @@
 // The contact page: step through a searched list, edit and save, hide empty fields, never lose
 // what was typed, and fit a phone.
 import { test, expect, type Page } from "./browser-log";
-import { createPerson, open, openFromList, signInAsAdmin } from "./fixtures";
+import { createPerson, open, openFromList, signInAsAdmin, untilLive } from "./fixtures";
 
 const suffix = `P${Date.now().toString(36)}`;
 const firstNames = ["Ada", "Bea", "Cleo", "Dora", "Ezio"];
@@ -182,6 +182,27 @@ test("what is typed before the page's code has loaded is kept", async ({ page })
   await expect(page.getByText("1 unsaved change")).toBeVisible();
   await page.getByRole("button", { name: "Discard" }).click();
   await page.unroute("**/pkg/*.wasm");
+});
+
+test("the page is painted before its code is fetched, and its code is fetched all at once", async ({ page }) => {
+  await signInAsAdmin(page);
+  await openFromList(page, suffix, names[2]);
+  await page.goto(page.url());
+  await untilLive(page);
+  const timing = await page.evaluate(() => {
+    const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming;
+    const code = (performance.getEntriesByType("resource") as PerformanceResourceTiming[])
+      .filter((r) => r.name.includes("/pkg/") && /\.(wasm|js)$/.test(new URL(r.name).pathname))
+      .map((r) => ({ file: new URL(r.name).pathname.split("/").pop()!, start: r.startTime, by: r.initiatorType }));
+    return { parsed: nav.domContentLoadedEventStart, code };
+  });
+  expect(timing.code.length).toBeGreaterThan(2);
+  // Nothing of the app's code was asked for while the page itself was still arriving.
+  for (const { file, start } of timing.code) expect(start, file).toBeGreaterThanOrEqual(timing.parsed);
+  // The contact page's own chunk was asked for beside the first bundle (preloaded by a link),
+  // not only once the first bundle had run and reached the route.
+  const chunk = timing.code.find(({ file }) => file.startsWith("split___contact_route_view"));
+  expect(chunk?.by).toBe("link");
 });
 
 test("two tabs editing one contact never overwrite each other silently", async ({ page, context }) => {
