@@ -205,6 +205,19 @@ test("the page is painted before its code is fetched, and its code is fetched al
   expect(chunk?.by).toBe("link");
 });
 
+test("the time zone field suggests every time zone once it is used", async ({ page }) => {
+  await signInAsAdmin(page);
+  await openFromList(page, suffix, names[2]);
+  const zone = page.locator(".card").getByRole("combobox", { name: "Time zone" });
+  // Built on first use, not with the page.
+  await expect(page.locator("#time-zones option")).toHaveCount(0);
+  await zone.focus();
+  await expect.poll(() => page.locator("#time-zones option").count()).toBeGreaterThan(300);
+  await expect(page.locator('#time-zones option[value="Europe/Rome"]')).toHaveCount(1);
+  await zone.fill("Europe/Rome");
+  await page.getByRole("button", { name: "Discard" }).click();
+});
+
 test("two tabs editing one contact never overwrite each other silently", async ({ page, context }) => {
   await signInAsAdmin(page);
   await openFromList(page, suffix, names[3]);

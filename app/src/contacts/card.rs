@@ -1009,6 +1009,19 @@ fn CardView(card: Card, restored: RwSignal<bool>, admin: bool) -> impl IntoView 
     };
     let load_latest = move |_| spawn_local(card.load_latest());
     let pending = move || card.drafts.with(|d| d.len());
+    // The time-zone field's suggestions (300 options) are built when a field that offers them is
+    // first focused, not with the page: hydrating them was a good part of the page's start.
+    let zones_wanted = RwSignal::new(false);
+    let on_focus = move |ev: ev::FocusEvent| {
+        use wasm_bindgen::JsCast;
+        let offers_zones = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|e| e.get_attribute("list").as_deref() == Some("time-zones"));
+        if offers_zones {
+            zones_wanted.set(true);
+        }
+    };
     view! {
         <div class="card-tools">
             <label class="check">
@@ -1023,9 +1036,11 @@ fn CardView(card: Card, restored: RwSignal<bool>, admin: bool) -> impl IntoView 
             {admin.then(|| view! { <AddFieldDialog layout=card.layout/> })}
         </div>
         <datalist id="time-zones">
-            {TIME_ZONES.iter().map(|zone| view! { <option value=*zone></option> }).collect_view()}
+            {move || zones_wanted.get().then(|| {
+                TIME_ZONES.iter().map(|zone| view! { <option value=*zone></option> }).collect_view()
+            })}
         </datalist>
-        <div class="card" class:hide-auto=move || card.hide_empty.get().is_none()>
+        <div class="card" class:hide-auto=move || card.hide_empty.get().is_none() on:focusin=on_focus>
             {folders}
             {move || nothing_matches().then(|| view! {
                 <p class="empty-state">

@@ -343,6 +343,9 @@ struct Composer {
     /// Merge fields are empty for this contact: the writer is asked before it goes.
     confirm: RwSignal<Option<(Pending, Vec<String>)>>,
     dialog: NodeRef<html::Dialog>,
+    /// Whether the Schedule dialog is open: its list of every time zone (300 options) is only
+    /// built then, not with the page.
+    scheduling: RwSignal<bool>,
     tools: ToolsState,
     l: Locale,
 }
@@ -395,6 +398,7 @@ impl Composer {
             pending: RwSignal::new(false),
             confirm: RwSignal::new(None),
             dialog: NodeRef::new(),
+            scheduling: RwSignal::new(false),
             tools,
             l,
         };
@@ -503,6 +507,7 @@ impl Composer {
         if self.zone.with_untracked(String::is_empty) {
             self.zone.set(browser_zone());
         }
+        self.scheduling.set(true);
         if let Some(dialog) = self.dialog.get_untracked() {
             let _ = dialog.show_modal();
         }
@@ -836,7 +841,8 @@ fn ScheduleDialog(composer: Composer, sent: Callback<()>) -> impl IntoView {
         view! { <option value=zone selected=move || c.zone.get() == is>{label}</option> }
     };
     view! {
-        <dialog node_ref=c.dialog class="dialog" aria-labelledby="schedule-title">
+        <dialog node_ref=c.dialog class="dialog" aria-labelledby="schedule-title"
+            on:close=move |_| c.scheduling.set(false)>
             <h2 id="schedule-title">{l.t("Schedule", "Programma")}</h2>
             <form on:submit=confirm>
                 <div class="field">
@@ -861,7 +867,9 @@ fn ScheduleDialog(composer: Composer, sent: Callback<()>) -> impl IntoView {
                             }))}
                         </optgroup>
                         <optgroup label=l.t("All time zones", "Tutti i fusi orari")>
-                            {TIME_ZONES.iter().map(|z| option(z.to_string(), z.to_string())).collect_view()}
+                            {move || c.scheduling.get().then(|| {
+                                TIME_ZONES.iter().map(|z| option(z.to_string(), z.to_string())).collect_view()
+                            })}
                         </optgroup>
                     </select>
                 </div>
