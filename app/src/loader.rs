@@ -7,7 +7,8 @@
 //! the same files in a small script that adds those links, and starts the app, after
 //! `DOMContentLoaded` and the next frame — the content first, then the code, all of it still
 //! fetched at once. (Lighthouse's simulated phone counted every byte fetched before the contact's
-//! name was painted as part of painting it: 76–93 with the links in the head, 98 without.)
+//! name was painted as part of painting it: its largest paint went from 2.3–5.3 s to 0.9 s, the
+//! contact page's score from 75–94 to 90–96.)
 
 use leptos::prelude::*;
 
@@ -55,7 +56,7 @@ pub fn LoadAfterPaint(
     files.extend(
         route_chunks(&options)
             .into_iter()
-            .map(|file| (format!("{pkg}/{file}"), kind(&file))),
+            .map(|(file, kind)| (format!("{pkg}/{file}"), kind)),
     );
     let files = serde_json::to_string(&files).unwrap_or_else(|_| "[]".into());
     let call = format!(
@@ -66,18 +67,11 @@ pub fn LoadAfterPaint(
     view! { <script inner_html=call></script> }
 }
 
-fn kind(file: &str) -> &'static str {
-    if file.ends_with(".js") {
-        "module"
-    } else {
-        "wasm"
-    }
-}
-
 /// The files of the lazy route the page being rendered is on: wasm splitting's loader and the
-/// route's chunks, from the build's manifest. None on other pages, or without a split build.
+/// route's chunks, from the build's manifest, each with how it is preloaded. None on other pages,
+/// or without a split build.
 #[cfg(feature = "ssr")]
-fn route_chunks(options: &LeptosOptions) -> Vec<String> {
+fn route_chunks(options: &LeptosOptions) -> Vec<(String, &'static str)> {
     use std::{collections::HashMap, sync::OnceLock};
 
     static MANIFEST: OnceLock<HashMap<String, Vec<String>>> = OnceLock::new();
@@ -109,12 +103,15 @@ fn route_chunks(options: &LeptosOptions) -> Vec<String> {
         "preloading a lazy route"
     );
     // The loader's name has no hash in it: bundles are told apart by the build's prefix instead.
-    std::iter::once("__wasm_split.______________________.js".to_string())
-        .chain(chunks.iter().map(|chunk| format!("{chunk}.wasm")))
-        .collect()
+    std::iter::once((
+        "__wasm_split.______________________.js".to_string(),
+        "module",
+    ))
+    .chain(chunks.iter().map(|chunk| (format!("{chunk}.wasm"), "wasm")))
+    .collect()
 }
 
 #[cfg(not(feature = "ssr"))]
-fn route_chunks(_options: &LeptosOptions) -> Vec<String> {
+fn route_chunks(_options: &LeptosOptions) -> Vec<(String, &'static str)> {
     Vec::new()
 }

@@ -1010,7 +1010,7 @@ fn CardView(card: Card, restored: RwSignal<bool>, admin: bool) -> impl IntoView 
     let load_latest = move |_| spawn_local(card.load_latest());
     let pending = move || card.drafts.with(|d| d.len());
     // The time-zone field's suggestions (300 options) are built when a field that offers them is
-    // first focused, not with the page: hydrating them was a good part of the page's start.
+    // first focused, not with the page: with the Schedule dialog's list, half of the page's HTML.
     let zones_wanted = RwSignal::new(false);
     let on_focus = move |ev: ev::FocusEvent| {
         use wasm_bindgen::JsCast;
