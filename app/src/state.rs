@@ -30,6 +30,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub db: Db,
     pub auth: AuthSettings,
+    /// Who each session cookie belongs to, remembered between requests.
+    pub sessions: crate::auth::cache::SessionCache,
     /// Email (if set up) and the address links point at.
     pub mail: crate::mail::MailSettings,
     /// Wakes the message dispatcher when a message is queued or changed.
@@ -53,6 +55,7 @@ impl AppState {
         AppState {
             bundle_root,
             leptos_options,
+            sessions: crate::auth::cache::SessionCache::new(db.backend()),
             db,
             auth,
             mail: crate::mail::MailSettings::new(None, &public_url),

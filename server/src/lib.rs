@@ -258,6 +258,14 @@ pub async fn start_with(
         }
     });
 
+    // On PostgreSQL, other instances' changes to users and sessions clear this one's memory of
+    // who each session is (until it listens, it asks the database every time).
+    tokio::spawn(app::auth::cache::listen(
+        state.db.clone(),
+        state.sessions.clone(),
+        stopped.clone(),
+    ));
+
     // Scheduled and queued messages go out from here, whether or not anyone has a page open.
     let dispatcher = dispatch.then(|| tokio::spawn(state.dispatcher().run(stopped.clone())));
 

@@ -443,3 +443,117 @@ app_test!(healthz_says_the_database_answers, |app| {
     assert_eq!(body["database"], app.db.backend().name());
     app.stop().await;
 });
+
+/// `Me` as `tab` sees it on the instance at `base`: the user, or the refusal's status.
+async fn me_on(tab: &reqwest::Client, base: &str) -> Result<app::auth::CurrentUser, u16> {
+    let response = tab
+        .post(format!("{base}{}", <Me as ServerFn>::PATH))
+        .header(header::ACCEPT, "application/json")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .expect("the server answers");
+    match response.status().as_u16() {
+        200 => Ok(response.json().await.expect("a user")),
+        status => Err(status),
+    }
+}
+
+/// Polls `me_on` until `done` holds, for up to five seconds: what one instance remembers of a
+/// session must follow a change made through another within the moment a notification takes
+/// (unfollowed, it would last until the session is next written, a minute on).
+async fn eventually(
+    tab: &reqwest::Client,
+    base: &str,
+    done: impl Fn(&Result<app::auth::CurrentUser, u16>) -> bool,
+) -> Result<app::auth::CurrentUser, u16> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let seen = me_on(tab, base).await;
+        if done(&seen) || std::time::Instant::now() > deadline {
+            return seen;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn instances_on_one_postgres_follow_each_others_changes_to_users_and_sessions() {
+    use app::team::SetMemberDisabled;
+
+    let one = TestApp::spawn(Backend::Postgres).await;
+    let two = one.another_instance().await;
+    for state in [&one.state, &two.state] {
+        let listening = std::time::Instant::now();
+        while !state.sessions.is_usable() {
+            assert!(listening.elapsed().as_secs() < 10, "the instance listens");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+    let admin = browser();
+    one.set_up_admin(&admin).await;
+    let bruno = one.signed_in_user("Bruno", "bruno@example.it", false).await;
+    let bruno_id = me_on(&bruno, &one.base).await.unwrap().id;
+    // Both instances now remember Bruno's session, without his choice of empty fields.
+    for base in [&one.base, &two.base] {
+        assert_eq!(me_on(&bruno, base).await.unwrap().hide_empty_fields, None);
+    }
+
+    // Bruno hides empty fields on one instance; the next page from the other knows it.
+    let _: () = one
+        .ok::<RememberHideEmptyFields, _>(&bruno, serde_json::json!({ "hide": true }))
+        .await;
+    assert_eq!(
+        me_on(&bruno, &one.base).await.unwrap().hide_empty_fields,
+        Some(true)
+    );
+    let seen = eventually(&bruno, &two.base, |me| {
+        me.as_ref()
+            .is_ok_and(|me| me.hide_empty_fields == Some(true))
+    })
+    .await;
+    assert_eq!(seen.unwrap().hide_empty_fields, Some(true));
+
+    // Anna signs out of a second tab on one instance: that cookie stops working on the other.
+    let second_tab = browser();
+    let signed_in = one.sign_in(&second_tab, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let token = token_of(&session_cookie(&signed_in).unwrap());
+    let stolen = reqwest::Client::builder()
+        .default_headers(
+            [(
+                header::COOKIE,
+                format!("rubrica_session={token}").parse().unwrap(),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .build()
+        .unwrap();
+    assert!(me_on(&stolen, &two.base).await.is_ok());
+    let out = one.call::<Logout>(&second_tab, &[]).await;
+    assert!(out.status().is_success() || out.status().is_redirection());
+    assert_eq!(
+        eventually(&stolen, &two.base, Result::is_err).await,
+        Err(401)
+    );
+
+    // Anna disables Bruno on one instance: the other refuses him at once.
+    let _: serde_json::Value = one
+        .ok::<SetMemberDisabled, _>(
+            &admin,
+            serde_json::json!({ "user_id": bruno_id, "disabled": true }),
+        )
+        .await;
+    assert_eq!(me_on(&bruno, &one.base).await, Err(401));
+    assert_eq!(
+        eventually(&bruno, &two.base, Result::is_err).await,
+        Err(401)
+    );
+    assert!(
+        me_on(&admin, &two.base).await.is_ok(),
+        "Anna is still signed in"
+    );
+
+    two.stop().await;
+    one.stop().await;
+}

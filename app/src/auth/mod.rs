@@ -5,6 +5,8 @@
 //! without a session: the session layer turns them away before they run (default deny), and each
 //! one asks [`ssr::current_user`] for the user it acts for.
 
+#[cfg(feature = "ssr")]
+pub mod cache;
 mod components;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -214,7 +216,9 @@ pub async fn set_locale(locale: String, next: Option<String>) -> AppResult<()> {
     let user = ssr::current_user()?;
     let locale =
         Locale::parse(&locale).ok_or_else(|| AppError::invalid("locale", Problem::NotInList))?;
-    store::set_locale(&crate::state::db(), user.id, locale).await?;
+    let state = crate::state::app_state();
+    store::set_locale(&state.db, user.id, locale).await?;
+    state.sessions.changed();
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }

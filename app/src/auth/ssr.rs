@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::{store, CurrentUser, Login, Logout, Setup};
 use crate::{
-    db::{now, Db},
+    db::now,
     error::{AppError, AppResult},
     i18n::Locale,
     state::AppState,
@@ -65,9 +65,23 @@ struct SessionRow {
     last_seen_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// Finds the live session for `token`, ending it if it sat idle too long.
+/// Finds the live session for `token`, ending it if it sat idle too long. Answered from
+/// [`AppState::sessions`] when it can be: a database query only when the session is not
+/// remembered, or when its `last_seen_at` is due to be written.
 async fn resolve(state: &AppState, token: &str) -> AppResult<Option<SignedIn>> {
     let hash = token_hash(token);
+    let at = now();
+    let idle = chrono::Duration::from_std(state.auth.idle_timeout).unwrap_or(chrono::Duration::MAX);
+    if let Some((user, last_seen_at)) = state.sessions.get(&hash) {
+        let unused = at - last_seen_at;
+        if unused <= TOUCH_EVERY && unused <= idle {
+            return Ok(Some(SignedIn {
+                user,
+                token_hash: hash,
+            }));
+        }
+    }
+    let ticket = state.sessions.ticket();
     let row: Option<SessionRow> = with_db!(&state.db, pool => sqlx::query_as(
         "SELECT u.id AS user_id, u.name, u.email, u.is_admin, u.hide_empty_fields, u.locale, s.last_seen_at \
          FROM sessions s JOIN users u ON u.id = s.user_id \
@@ -77,37 +91,43 @@ async fn resolve(state: &AppState, token: &str) -> AppResult<Option<SignedIn>> {
     .fetch_optional(pool)
     .await)?;
     let Some(row) = row else { return Ok(None) };
-    let at = now();
-    let idle = chrono::Duration::from_std(state.auth.idle_timeout).unwrap_or(chrono::Duration::MAX);
     if at - row.last_seen_at > idle {
-        delete_session(&state.db, &hash).await?;
+        delete_session(state, &hash).await?;
         return Ok(None);
     }
-    if at - row.last_seen_at > TOUCH_EVERY {
+    let mut last_seen_at = row.last_seen_at;
+    if at - last_seen_at > TOUCH_EVERY {
         with_db!(&state.db, pool => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
             .bind(at)
             .bind(&hash)
             .execute(pool)
             .await.map(|r| r.rows_affected()))?;
+        last_seen_at = at;
     }
+    let user = CurrentUser {
+        id: row.user_id,
+        name: row.name,
+        email: row.email,
+        is_admin: row.is_admin,
+        hide_empty_fields: row.hide_empty_fields,
+        locale: row.locale.as_deref().and_then(Locale::parse),
+    };
+    state
+        .sessions
+        .put(ticket, hash.clone(), user.clone(), last_seen_at);
     Ok(Some(SignedIn {
-        user: CurrentUser {
-            id: row.user_id,
-            name: row.name,
-            email: row.email,
-            is_admin: row.is_admin,
-            hide_empty_fields: row.hide_empty_fields,
-            locale: row.locale.as_deref().and_then(Locale::parse),
-        },
+        user,
         token_hash: hash,
     }))
 }
 
-async fn delete_session(db: &Db, hash: &[u8]) -> AppResult<()> {
-    with_db!(db, pool => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+/// Ends one session, here and in every instance's memory of it.
+async fn delete_session(state: &AppState, hash: &[u8]) -> AppResult<()> {
+    with_db!(&state.db, pool => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(hash)
         .execute(pool)
         .await.map(|r| r.rows_affected()))?;
+    state.sessions.changed();
     Ok(())
 }
 
@@ -451,7 +471,7 @@ fn set_cookie(state: &AppState, value: &str, max_age: Option<cookie::time::Durat
 /// planted id is worthless) and sets the cookie.
 pub async fn start_session(state: &AppState, user_id: Uuid) -> AppResult<()> {
     if let Some(old) = request_auth() {
-        delete_session(&state.db, &old.token_hash).await?;
+        delete_session(state, &old.token_hash).await?;
     }
     let token = new_token();
     let at = now();
@@ -477,7 +497,7 @@ pub fn new_token() -> String {
 /// Signs out: the session row goes, and the browser is told to forget the cookie.
 pub async fn end_session(state: &AppState) -> AppResult<()> {
     let signed_in = request_auth().ok_or(AppError::Unauthorized)?;
-    delete_session(&state.db, &signed_in.token_hash).await?;
+    delete_session(state, &signed_in.token_hash).await?;
     set_cookie(state, "", Some(cookie::time::Duration::ZERO));
     Ok(())
 }
@@ -491,5 +511,8 @@ pub async fn purge_idle_sessions(state: &AppState) -> AppResult<u64> {
         .execute(pool)
         .await
         .map(|r| r.rows_affected()))?;
+    if done > 0 {
+        state.sessions.changed();
+    }
     Ok(done)
 }

@@ -868,7 +868,10 @@ pub async fn update_contact(edit: ContactEdit) -> AppResult<Contact> {
 #[server(input = Json)]
 pub async fn remember_hide_empty_fields(hide: bool) -> AppResult<()> {
     let user = crate::auth::ssr::current_user()?;
-    crate::auth::store::set_hide_empty_fields(&crate::state::db(), user.id, hide).await
+    let state = crate::state::app_state();
+    crate::auth::store::set_hide_empty_fields(&state.db, user.id, hide).await?;
+    state.sessions.changed();
+    Ok(())
 }
 
 #[cfg(test)]

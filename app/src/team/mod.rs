@@ -155,9 +155,10 @@ pub async fn set_member_role(user_id: Uuid, admin: bool) -> AppResult<Vec<Member
     if me.id == user_id {
         return Err(AppError::invalid("role", Problem::NotYourself));
     }
-    let db = crate::state::db();
-    store::set_admin(&db, user_id, admin).await?;
-    store::members(&db).await
+    let state = crate::state::app_state();
+    store::set_admin(&state.db, user_id, admin).await?;
+    state.sessions.changed();
+    store::members(&state.db).await
 }
 
 /// Disables a user (their sessions end at once; they can't sign in) or enables them again.
@@ -167,9 +168,10 @@ pub async fn set_member_disabled(user_id: Uuid, disabled: bool) -> AppResult<Vec
     if me.id == user_id {
         return Err(AppError::invalid("status", Problem::NotYourself));
     }
-    let db = crate::state::db();
-    store::set_disabled(&db, user_id, disabled).await?;
-    store::members(&db).await
+    let state = crate::state::app_state();
+    store::set_disabled(&state.db, user_id, disabled).await?;
+    state.sessions.changed();
+    store::members(&state.db).await
 }
 
 /// "Forgot your password?": emails a reset link if the address belongs to an active user. The
@@ -199,6 +201,7 @@ pub async fn set_password(token: String, password: String) -> AppResult<()> {
         crate::auth::NewPassword::parse(&password).map_err(|p| AppError::invalid("password", p))?;
     let state = crate::state::app_state();
     let user_id = store::use_link(&state.db, &token, &password).await?;
+    state.sessions.changed();
     crate::auth::ssr::start_session(&state, user_id).await?;
     leptos_axum::redirect("/contacts");
     Ok(())

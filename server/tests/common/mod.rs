@@ -267,10 +267,48 @@ impl TestApp {
             .await
     }
 
+    /// Another instance of this Rubrica on the same database, as behind a load balancer.
+    pub async fn another_instance(&self) -> Instance {
+        let listener = server::bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .expect("bind a free port");
+        let addr = listener.local_addr().unwrap();
+        let state = AppState::new(
+            server::leptos_options(std::path::Path::new("target/site"), addr),
+            self.db.clone(),
+            self.state.auth.clone(),
+        );
+        let running = server::start_with(listener, state.clone(), None, false)
+            .await
+            .expect("start the server");
+        Instance {
+            base: format!("http://{addr}"),
+            state,
+            running,
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(running) = self.running.take() {
             running.stop().await.expect("a clean shutdown");
         }
+    }
+}
+
+/// A second instance of a [`TestApp`] (see [`TestApp::another_instance`]).
+pub struct Instance {
+    pub base: String,
+    pub state: AppState,
+    running: Running,
+}
+
+impl Instance {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn stop(self) {
+        self.running.stop().await.expect("a clean shutdown");
     }
 }
 
