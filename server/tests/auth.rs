@@ -554,6 +554,45 @@ async fn instances_on_one_postgres_follow_each_others_changes_to_users_and_sessi
         "Anna is still signed in"
     );
 
+    // The instances' listening connections are cut (a database restart, a failover): they listen
+    // again, and go on following each other's changes.
+    let listening = |db: app::db::Db| async move {
+        with_db!(&db, pool => sqlx::query_scalar::<_, i32>(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
+        )
+        .bind(app::auth::cache::LISTENER_NAME)
+        .fetch_all(pool)
+        .await)
+        .unwrap()
+    };
+    let before = listening(one.db.clone()).await;
+    assert_eq!(before.len(), 2, "both instances listen");
+    for pid in &before {
+        with_db!(&one.db, pool => sqlx::query("SELECT pg_terminate_backend($1)").bind(pid).execute(pool).await.map(|r| r.rows_affected())).unwrap();
+    }
+    let cut = std::time::Instant::now();
+    loop {
+        let now = listening(one.db.clone()).await;
+        if now.len() == 2 && now.iter().all(|pid| !before.contains(pid)) {
+            break;
+        }
+        assert!(cut.elapsed().as_secs() < 10, "the instances listen again");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        me_on(&admin, &two.base).await.unwrap().hide_empty_fields,
+        None
+    );
+    let _: () = one
+        .ok::<RememberHideEmptyFields, _>(&admin, serde_json::json!({ "hide": false }))
+        .await;
+    let seen = eventually(&admin, &two.base, |me| {
+        me.as_ref()
+            .is_ok_and(|me| me.hide_empty_fields == Some(false))
+    })
+    .await;
+    assert_eq!(seen.unwrap().hide_empty_fields, Some(false));
+
     two.stop().await;
     one.stop().await;
 }

@@ -6,12 +6,14 @@
 //! What is remembered must never outlive a change to it: a user disabled, signed out everywhere by
 //! a new password, made or unmade an admin, or choosing another language or **Hide empty fields**;
 //! a session ended. Any such change clears the whole cache (they are rare):
-//! - on the instance that made it, at once, by whoever made it ([`SessionCache::changed`], called
-//!   after the change is committed);
+//! - on the instance that made it, at once, by whoever made it ([`SessionCache::change`], which
+//!   runs the write to its end even if the request is abandoned, then clears);
 //! - on every other instance of a PostgreSQL database, by triggers on `users` and `sessions` that
-//!   `NOTIFY` a channel each instance listens on ([`listen`]). Until an instance listens, and
-//!   whenever its listening connection fails, it does not use the cache at all. Between a change's
-//!   commit and another instance hearing of it there are the milliseconds of one notification.
+//!   `NOTIFY` a channel each instance listens on ([`listen`]), on a connection of its own. Until
+//!   an instance listens, and from the moment its listening connection is found broken (it is
+//!   checked after 10 s without a notification), it does not use the cache at all. Between a
+//!   change's commit and another instance hearing of it there are the milliseconds of one
+//!   notification.
 //!
 //! SQLite is one instance by design (several instances take PostgreSQL), so it needs no listener.
 //! An entry also lapses when its session's `last_seen_at` is due to be written again (once a
@@ -19,6 +21,7 @@
 
 use std::{
     collections::HashMap,
+    future::Future,
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -26,10 +29,16 @@ use std::{
 use chrono::{DateTime, Utc};
 
 use super::CurrentUser;
-use crate::db::{Backend, Db};
+use crate::{
+    db::{Backend, Db},
+    error::{AppError, AppResult},
+};
 
 /// The channel the triggers of migration `20261207000002_session_changes` notify.
 pub const CHANNEL: &str = "rubrica_sessions_changed";
+
+/// The `application_name` of each instance's listening connection.
+pub const LISTENER_NAME: &str = "rubrica session changes";
 
 /// More entries than this and the cache starts over: one per live session, so only a workspace
 /// with that many people signed in within a minute reaches it.
@@ -110,6 +119,24 @@ impl SessionCache {
         inner.entries.insert(hash, Entry { user, last_seen_at });
     }
 
+    /// Runs `write`, a change to users or sessions, then forgets everything. The write runs to its
+    /// end even if the request that asked for it is abandoned midway (hyper drops the handler of
+    /// a client that hung up, and a statement already sent may still commit): forgetting must
+    /// follow it either way.
+    pub async fn change<T: Send + 'static>(
+        &self,
+        write: impl Future<Output = AppResult<T>> + Send + 'static,
+    ) -> AppResult<T> {
+        let cache = self.clone();
+        tokio::spawn(async move {
+            let done = write.await;
+            cache.changed();
+            done
+        })
+        .await
+        .map_err(|_| AppError::Internal)?
+    }
+
     /// Forgets everything: users or sessions changed. Call it after the change is committed.
     pub fn changed(&self) {
         let mut inner = self.inner();
@@ -130,45 +157,76 @@ impl SessionCache {
     }
 }
 
-/// On PostgreSQL, makes `cache` usable and keeps it in step with the other instances until the
-/// pool closes or `stop` turns true; returns at once on SQLite. Listens again after a failure (the
-/// cache is not used meanwhile).
+/// On PostgreSQL, makes `cache` usable and keeps it in step with the other instances until `stop`
+/// turns true; returns at once on SQLite. Listens on a connection of its own, not one of the
+/// pool's (a pool of one would otherwise have none left for requests), and listens again after a
+/// failure; the cache is not used meanwhile.
 pub async fn listen(db: Db, cache: SessionCache, mut stop: tokio::sync::watch::Receiver<bool>) {
     let Db::Postgres(pool) = db else { return };
+    // Named, so that an operator (or a test) finds it in `pg_stat_activity`.
+    let options = (*pool.connect_options())
+        .clone()
+        .application_name(LISTENER_NAME);
     loop {
         let error = tokio::select! {
-            error = follow(&pool, &cache) => error,
-            _ = stop.wait_for(|stop| *stop) => return,
+            error = follow(&options, &cache) => error,
+            _ = stop.wait_for(|stop| *stop) => break,
         };
         cache.set_usable(false);
-        if let sqlx::Error::PoolClosed = error {
-            return;
-        }
         tracing::warn!(%error, "not listening for session changes; trying again in a second");
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-            _ = stop.wait_for(|stop| *stop) => return,
+            _ = stop.wait_for(|stop| *stop) => break,
         }
     }
+    // Requests still being finished must not be answered from a cache nobody keeps current.
+    cache.set_usable(false);
 }
 
 /// Listens on [`CHANNEL`] and clears `cache` at each notification, until listening fails.
-async fn follow(pool: &sqlx::PgPool, cache: &SessionCache) -> sqlx::Error {
-    let mut listener = match sqlx::postgres::PgListener::connect_with(pool).await {
-        Ok(listener) => listener,
+async fn follow(options: &sqlx::postgres::PgConnectOptions, cache: &SessionCache) -> sqlx::Error {
+    use sqlx::postgres::{PgListener, PgPoolOptions};
+    let broken = |what: &str| {
+        sqlx::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!("the listening connection {what}"),
+        ))
+    };
+    let listening = async {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
+            .connect_with(options.clone())
+            .await?;
+        let mut listener = PgListener::connect_with(&pool).await?;
+        // A lost connection must end the listening here (and the cache's use with it), not be
+        // made again inside `try_recv` while the cache goes on being used.
+        listener.eager_reconnect(false);
+        listener.listen(CHANNEL).await?;
+        Ok::<_, sqlx::Error>((pool, listener))
+    };
+    let (_pool, mut listener) = match listening.await {
+        Ok(listening) => listening,
         Err(error) => return error,
     };
-    if let Err(error) = listener.listen(CHANNEL).await {
-        return error;
-    }
     // From here on no change is missed; what was remembered before may be stale.
     cache.set_usable(true);
     loop {
-        match listener.try_recv().await {
-            // A change; or `None`: the connection was lost and made again, and whatever was
-            // said meanwhile is lost with it.
-            Ok(_) => cache.changed(),
-            Err(error) => return error,
+        match tokio::time::timeout(Duration::from_secs(10), listener.try_recv()).await {
+            Ok(Ok(Some(_))) => cache.changed(),
+            Ok(Ok(None)) => return broken("was lost"),
+            Ok(Err(error)) => return error,
+            // Nothing heard for a while: a connection that died without a word (a failover, a
+            // firewall forgetting it) would hear nothing forever, so ask it something.
+            Err(_) => {
+                let asked = sqlx::query("SELECT 1").execute(&mut listener);
+                match tokio::time::timeout(Duration::from_secs(5), asked).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(error)) => return error,
+                    Err(_) => return broken("does not answer"),
+                }
+            }
         }
     }
 }

@@ -217,8 +217,11 @@ pub async fn set_locale(locale: String, next: Option<String>) -> AppResult<()> {
     let locale =
         Locale::parse(&locale).ok_or_else(|| AppError::invalid("locale", Problem::NotInList))?;
     let state = crate::state::app_state();
-    store::set_locale(&state.db, user.id, locale).await?;
-    state.sessions.changed();
+    let db = state.db.clone();
+    state
+        .sessions
+        .change(async move { store::set_locale(&db, user.id, locale).await })
+        .await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())
 }

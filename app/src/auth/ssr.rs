@@ -123,12 +123,17 @@ async fn resolve(state: &AppState, token: &str) -> AppResult<Option<SignedIn>> {
 
 /// Ends one session, here and in every instance's memory of it.
 async fn delete_session(state: &AppState, hash: &[u8]) -> AppResult<()> {
-    with_db!(&state.db, pool => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-        .bind(hash)
-        .execute(pool)
-        .await.map(|r| r.rows_affected()))?;
-    state.sessions.changed();
-    Ok(())
+    let (db, hash) = (state.db.clone(), hash.to_vec());
+    state
+        .sessions
+        .change(async move {
+            with_db!(&db, pool => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                .bind(&hash)
+                .execute(pool)
+                .await.map(|r| r.rows_affected()))?;
+            Ok(())
+        })
+        .await
 }
 
 /// Slows password guessing: per email address, 10 failed sign-ins are allowed at once, then one

@@ -107,7 +107,7 @@ pub async fn authenticate(db: &Db, email: &str, password: &str) -> AppResult<Cur
 }
 
 /// Remembers the user's **Hide empty fields** choice, for every device they sign in on.
-/// The caller then clears `AppState::sessions`, which remembers users.
+/// Run it through `AppState::sessions.change`, which remembers users.
 pub async fn set_hide_empty_fields(db: &Db, user_id: Uuid, hide: bool) -> AppResult<()> {
     with_db!(db, pool => sqlx::query("UPDATE users SET hide_empty_fields = $1 WHERE id = $2")
         .bind(hide)
@@ -118,7 +118,7 @@ pub async fn set_hide_empty_fields(db: &Db, user_id: Uuid, hide: bool) -> AppRes
 }
 
 /// Remembers the language the user chose.
-/// The caller then clears `AppState::sessions`, which remembers users.
+/// Run it through `AppState::sessions.change`, which remembers users.
 pub async fn set_locale(db: &Db, user_id: Uuid, locale: Locale) -> AppResult<()> {
     with_db!(db, pool => sqlx::query("UPDATE users SET locale = $1 WHERE id = $2")
         .bind(locale.tag())

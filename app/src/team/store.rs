@@ -230,7 +230,7 @@ pub async fn link_holder(db: &Db, token: &str) -> AppResult<Option<LinkHolder>> 
 }
 
 /// Uses a link: sets the password, spends the link, ends the user's sessions. Returns the user.
-/// The caller then clears `AppState::sessions`, which remembers users.
+/// Run it through `AppState::sessions.change`, which remembers users.
 pub async fn use_link(db: &Db, token: &str, password: &NewPassword) -> AppResult<Uuid> {
     let hash = hash_password(password).await?;
     let at = now();
@@ -279,7 +279,7 @@ async fn another_admin(db: &Db, except: Uuid) -> AppResult<bool> {
     Ok(count > 0)
 }
 
-/// Makes a user an admin or a member. The caller then clears `AppState::sessions`, which
+/// Makes a user an admin or a member. Run it through `AppState::sessions.change`, which
 /// remembers users.
 pub async fn set_admin(db: &Db, user_id: Uuid, admin: bool) -> AppResult<()> {
     let user = member(db, user_id).await?;
@@ -297,7 +297,7 @@ pub async fn set_admin(db: &Db, user_id: Uuid, admin: bool) -> AppResult<()> {
 }
 
 /// Disables a user (and ends every session of theirs in the same transaction), or enables them.
-/// The caller then clears `AppState::sessions`, which remembers users.
+/// Run it through `AppState::sessions.change`, which remembers users.
 pub async fn set_disabled(db: &Db, user_id: Uuid, disabled: bool) -> AppResult<()> {
     let user = member(db, user_id).await?;
     if disabled && user.is_admin && !another_admin(db, user_id).await? {
