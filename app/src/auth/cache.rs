@@ -119,15 +119,17 @@ impl SessionCache {
         inner.entries.insert(hash, Entry { user, last_seen_at });
     }
 
-    /// Runs `write`, a change to users or sessions, then forgets everything. The write runs to its
-    /// end even if the request that asked for it is abandoned midway (hyper drops the handler of
-    /// a client that hung up, and a statement already sent may still commit): forgetting must
-    /// follow it either way.
-    pub async fn change<T: Send + 'static>(
-        &self,
-        write: impl Future<Output = AppResult<T>> + Send + 'static,
-    ) -> AppResult<T> {
+    /// Runs `write` on `db`, a change to users or sessions, then forgets everything. The write
+    /// runs to its end even if the request that asked for it is abandoned midway (hyper drops the
+    /// handler of a client that hung up, and a statement already sent may still commit):
+    /// forgetting must follow it either way.
+    pub async fn change<T, F>(&self, db: &Db, write: impl FnOnce(Db) -> F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: Future<Output = AppResult<T>> + Send + 'static,
+    {
         let cache = self.clone();
+        let write = write(db.clone());
         tokio::spawn(async move {
             let done = write.await;
             cache.changed();

@@ -217,10 +217,11 @@ pub async fn set_locale(locale: String, next: Option<String>) -> AppResult<()> {
     let locale =
         Locale::parse(&locale).ok_or_else(|| AppError::invalid("locale", Problem::NotInList))?;
     let state = crate::state::app_state();
-    let db = state.db.clone();
     state
         .sessions
-        .change(async move { store::set_locale(&db, user.id, locale).await })
+        .change(&state.db, move |db| async move {
+            store::set_locale(&db, user.id, locale).await
+        })
         .await?;
     leptos_axum::redirect(&safe_next(next.as_deref()));
     Ok(())

@@ -123,10 +123,10 @@ async fn resolve(state: &AppState, token: &str) -> AppResult<Option<SignedIn>> {
 
 /// Ends one session, here and in every instance's memory of it.
 async fn delete_session(state: &AppState, hash: &[u8]) -> AppResult<()> {
-    let (db, hash) = (state.db.clone(), hash.to_vec());
+    let hash = hash.to_vec();
     state
         .sessions
-        .change(async move {
+        .change(&state.db, move |db| async move {
             with_db!(&db, pool => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
                 .bind(&hash)
                 .execute(pool)

@@ -869,10 +869,11 @@ pub async fn update_contact(edit: ContactEdit) -> AppResult<Contact> {
 pub async fn remember_hide_empty_fields(hide: bool) -> AppResult<()> {
     let user = crate::auth::ssr::current_user()?;
     let state = crate::state::app_state();
-    let db = state.db.clone();
     state
         .sessions
-        .change(async move { crate::auth::store::set_hide_empty_fields(&db, user.id, hide).await })
+        .change(&state.db, move |db| async move {
+            crate::auth::store::set_hide_empty_fields(&db, user.id, hide).await
+        })
         .await
 }
 

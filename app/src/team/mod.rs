@@ -156,10 +156,11 @@ pub async fn set_member_role(user_id: Uuid, admin: bool) -> AppResult<Vec<Member
         return Err(AppError::invalid("role", Problem::NotYourself));
     }
     let state = crate::state::app_state();
-    let db = state.db.clone();
     state
         .sessions
-        .change(async move { store::set_admin(&db, user_id, admin).await })
+        .change(&state.db, move |db| async move {
+            store::set_admin(&db, user_id, admin).await
+        })
         .await?;
     store::members(&state.db).await
 }
@@ -172,10 +173,11 @@ pub async fn set_member_disabled(user_id: Uuid, disabled: bool) -> AppResult<Vec
         return Err(AppError::invalid("status", Problem::NotYourself));
     }
     let state = crate::state::app_state();
-    let db = state.db.clone();
     state
         .sessions
-        .change(async move { store::set_disabled(&db, user_id, disabled).await })
+        .change(&state.db, move |db| async move {
+            store::set_disabled(&db, user_id, disabled).await
+        })
         .await?;
     store::members(&state.db).await
 }
@@ -206,10 +208,11 @@ pub async fn set_password(token: String, password: String) -> AppResult<()> {
     let password =
         crate::auth::NewPassword::parse(&password).map_err(|p| AppError::invalid("password", p))?;
     let state = crate::state::app_state();
-    let db = state.db.clone();
     let user_id = state
         .sessions
-        .change(async move { store::use_link(&db, &token, &password).await })
+        .change(&state.db, move |db| async move {
+            store::use_link(&db, &token, &password).await
+        })
         .await?;
     crate::auth::ssr::start_session(&state, user_id).await?;
     leptos_axum::redirect("/contacts");
