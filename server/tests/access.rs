@@ -92,6 +92,14 @@ app_test!(
             .ok::<OpenContact, _>(&bruno, json!({ "id": first, "place": "q=zeta" }))
             .await;
         assert_eq!(view.nav.next, Some(secret));
+        // So do they in the whole list, with or without the place in it.
+        for place in ["", "pos=1&of=2"] {
+            let view: ContactView = app
+                .ok::<OpenContact, _>(&carla, json!({ "id": last, "place": place }))
+                .await;
+            assert_eq!((view.nav.previous, view.nav.next), (Some(first), None));
+            assert_eq!(view.nav.place.of.map(|of| of.count), Some(2));
+        }
 
         // Every server function that takes a contact id answers "not found", as for a contact
         // that does not exist.

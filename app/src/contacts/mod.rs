@@ -822,8 +822,7 @@ pub async fn open_contact(id: Uuid, place: String) -> AppResult<ContactView> {
     let viewer = store::viewer()?;
     let place = ListPlace::from_pairs(url_pairs(&place));
     let db = crate::state::db();
-    let (contact, tags, followers) = store::get_card(&db, &viewer, id).await?;
-    let nav = store::nav(&db, &viewer, &contact, place).await?;
+    let (contact, tags, followers, nav) = store::open(&db, &viewer, id, place).await?;
     Ok(ContactView {
         contact,
         tags,

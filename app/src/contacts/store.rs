@@ -1,8 +1,7 @@
 //! Contacts in the database, and who may see them. Server-only.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{FromRow, Row};
 use uuid::Uuid;
 
 use super::{
@@ -393,6 +392,10 @@ enum Arg {
     Text(String),
     Time(DateTime<Utc>),
     Id(Uuid),
+    /// As a row's key (see [`row_condition_on`]): the key of the contact with this id, read by
+    /// the statement itself, so that a walk can start from a contact the server has not read yet.
+    /// Bound as the id.
+    KeyOf(Uuid),
 }
 
 impl SortOrder {
@@ -474,7 +477,7 @@ macro_rules! bind_args {
             query = match arg {
                 Arg::Text(s) => query.bind(s),
                 Arg::Time(t) => query.bind(t),
-                Arg::Id(id) => query.bind(id),
+                Arg::Id(id) | Arg::KeyOf(id) => query.bind(id),
             };
         }
         query
@@ -514,34 +517,64 @@ fn row_condition_on(
     args: &mut Vec<Arg>,
 ) -> String {
     let (key, id) = row;
-    args.push(key);
+    let key = match key {
+        Arg::KeyOf(of) => {
+            args.push(Arg::KeyOf(of));
+            let column = key_column.rsplit('.').next().unwrap_or(key_column);
+            format!(
+                "(SELECT k.{column} FROM contacts k WHERE k.id = ${})",
+                args.len()
+            )
+        }
+        key => {
+            args.push(key);
+            format!("${}", args.len())
+        }
+    };
     args.push(Arg::Id(id));
-    format!(
-        "({key_column}, {id_column}) {op} (${}, ${})",
-        args.len() - 1,
-        args.len()
-    )
+    format!("({key_column}, {id_column}) {op} ({key}, ${})", args.len())
 }
 
-/// Where a page of `query` starts (its cursor, if any), whether it runs backwards, and whether it
-/// is read high to low.
-fn walk_of(query: &ListQuery) -> (Option<(Arg, Uuid)>, bool, bool) {
-    let (_, descending) = query.sort.key();
-    let (cursor, backwards) = match (&query.after, &query.before) {
-        (Some(after), _) => (parse_cursor(after, query.sort), false),
-        (None, Some(before)) => (parse_cursor(before, query.sort), true),
-        (None, None) => (None, false),
-    };
-    let backwards = backwards && cursor.is_some();
-    // Walking backwards flips both the comparison and the order; the rows are reversed after.
-    (cursor, backwards, descending != backwards)
+/// Where a walk through a list starts (its cursor, if any), whether it runs backwards, and
+/// whether it is read high to low.
+struct Walk {
+    cursor: Option<(Arg, Uuid)>,
+    backwards: bool,
+    high_to_low: bool,
+}
+
+impl Walk {
+    fn new(sort: SortOrder, cursor: Option<(Arg, Uuid)>, backwards: bool) -> Walk {
+        let (_, descending) = sort.key();
+        let backwards = backwards && cursor.is_some();
+        // Walking backwards flips both the comparison and the order; the rows are reversed after.
+        Walk {
+            cursor,
+            backwards,
+            high_to_low: descending != backwards,
+        }
+    }
+
+    /// The walk of a page of `query`: from its `after` or back from its `before`.
+    fn of(query: &ListQuery) -> Walk {
+        let (cursor, backwards) = match (&query.after, &query.before) {
+            (Some(after), _) => (parse_cursor(after, query.sort), false),
+            (None, Some(before)) => (parse_cursor(before, query.sort), true),
+            (None, None) => (None, false),
+        };
+        Walk::new(query.sort, cursor, backwards)
+    }
 }
 
 /// The row `window` rows on from where a page of `query` starts, in its order (an index-only
 /// read): a [`Plan::Dense`] walk stops there. `None` when the list ends sooner.
 async fn walk_end(db: &Db, query: &ListQuery, window: i64) -> AppResult<Option<(Arg, Uuid)>> {
     let (key_column, _) = query.sort.key();
-    let (cursor, _, high_to_low) = walk_of(query);
+    let Walk {
+        cursor,
+        high_to_low,
+        ..
+    } = Walk::of(query);
     let mut args = Vec::new();
     let mut conditions = Vec::new();
     if let Some(cursor) = cursor {
@@ -669,17 +702,17 @@ pub async fn export_plan(
     )
 }
 
-/// The rows of one page in list order, and whether more rows lie beyond it in the direction walked.
 /// The SQL (and its arguments) of one page of the list `query` as `viewer` sees it, selecting
 /// `columns`: one more row than `page_size` (to tell whether more follow), and whether the page
 /// runs backwards (its rows then come high to low and are reversed after).
-// Each argument is one independent choice of the read (who, which list, how, where it ends, how
-// much, which columns, bound after which arguments); a struct would only rename them.
+// Each argument is one independent choice of the read (who, which list, from where, how, where it
+// ends, how much, which columns, bound after which arguments); a struct would only rename them.
 #[allow(clippy::too_many_arguments)]
 fn page_sql(
     db: &Db,
     viewer: &Viewer,
     query: &ListQuery,
+    walk: Walk,
     plan: &Plan,
     walk_end: Option<(Arg, Uuid)>,
     page_size: usize,
@@ -689,7 +722,11 @@ fn page_sql(
     let (key_column, _) = query.sort.key();
     let source = rows_of(db, viewer, query, plan, &mut args);
     let mut conditions = source.conditions;
-    let (cursor, backwards, high_to_low) = walk_of(query);
+    let Walk {
+        cursor,
+        backwards,
+        high_to_low,
+    } = walk;
     let direction = if high_to_low { "DESC" } else { "ASC" };
     let order = format!(
         "ORDER BY contacts.{key_column} {direction}, contacts.id {direction} LIMIT {}",
@@ -733,6 +770,7 @@ fn page_sql(
     (sql, args, backwards)
 }
 
+/// The rows of one page in list order, and whether more rows lie beyond it in the direction walked.
 async fn page_rows(
     db: &Db,
     viewer: &Viewer,
@@ -751,6 +789,7 @@ async fn page_rows(
         db,
         viewer,
         query,
+        Walk::of(query),
         plan,
         end,
         page_size,
@@ -790,6 +829,7 @@ pub async fn export_page(
         db,
         viewer,
         &query,
+        Walk::of(&query),
         plan,
         None,
         page_size,
@@ -875,16 +915,53 @@ fn cursor_of(contact: &Contact, sort: SortOrder) -> String {
     format!("{key}~{}", contact.id)
 }
 
-/// A contact's neighbours in the list it was opened from, and its place in it. Two index lookups;
-/// the position and the length are counted only when the URL did not carry them (a pasted link),
-/// and the position only up to [`COUNT_CAP`].
-#[tracing::instrument(skip(db, viewer, contact), fields(id = %contact.id), err)]
-pub async fn nav(
+/// Everything the contact page shows, if `viewer` may see the contact: the contact with its custom
+/// values, tags and followers, and its neighbours and place in the list it was opened from. Read
+/// in one statement when the list is not a search through the index and the URL gave the place
+/// (what the list and Previous / Next give); a pasted link also counts what it did not give.
+#[tracing::instrument(skip(db, viewer, place), err)]
+pub async fn open(
+    db: &Db,
+    viewer: &Viewer,
+    id: Uuid,
+    mut place: ListPlace,
+) -> AppResult<(Contact, Vec<ContactTag>, Vec<Uuid>, ContactNav)> {
+    let at_once = !indexed_search(&place.list.q);
+    let card = card(db, id, Some(viewer), at_once.then_some(&place.list))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (previous, next) = match card.neighbours {
+        Some(neighbours) => {
+            if place.of.is_none() {
+                let (count, at_least, _) = count(db, viewer, &place.list).await?;
+                place.of = Some(ListTotal {
+                    count: count as u64,
+                    at_least,
+                });
+            }
+            neighbours
+        }
+        None => neighbours(db, viewer, &card.contact, &mut place).await?,
+    };
+    if place.pos.is_none() {
+        place.pos = position(db, viewer, &card.contact, &place.list).await?;
+    }
+    let nav = ContactNav {
+        previous,
+        next,
+        place,
+    };
+    Ok((card.contact, card.tags, card.followers, nav))
+}
+
+/// A contact's neighbours in a searched list, each read as the search's plan says; and the list's
+/// length, when `place` did not give it.
+async fn neighbours(
     db: &Db,
     viewer: &Viewer,
     contact: &Contact,
-    mut place: ListPlace,
-) -> AppResult<ContactNav> {
+    place: &mut ListPlace,
+) -> AppResult<(Option<Uuid>, Option<Uuid>)> {
     let plan = match place.of {
         Some(of) => plan(db, &place.list, (of.count as i64, of.at_least), None, 1).await?,
         None => {
@@ -897,19 +974,7 @@ pub async fn nav(
         }
     };
     let cursor = cursor_of(contact, place.list.sort);
-    let (previous, next) = if indexed_search(&place.list.q) {
-        neighbours_apart(db, viewer, &place.list, &plan, &cursor).await?
-    } else {
-        neighbours_at_once(db, viewer, &place.list, &cursor).await?
-    };
-    if place.pos.is_none() {
-        place.pos = position(db, viewer, contact, &place.list).await?;
-    }
-    Ok(ContactNav {
-        previous,
-        next,
-        place,
-    })
+    neighbours_apart(db, viewer, &place.list, &plan, &cursor).await
 }
 
 /// `list` walked from `cursor`: forwards (`after`) or backwards.
@@ -921,37 +986,29 @@ fn walked_from(list: &ListQuery, cursor: &str, after: bool) -> ListQuery {
     }
 }
 
-/// The rows just before and just after `cursor` in `list`, in one query: two keyset lookups on
-/// the list's index, side by side.
-async fn neighbours_at_once(
+/// Two columns, `previous_id` and `next_id`: the rows just before and just after the contact
+/// `id` in `list`, two keyset lookups on the list's index from the contact's own key (read by the
+/// statement), for a statement whose arguments so far are `args`.
+fn neighbours_sql(
     db: &Db,
     viewer: &Viewer,
     list: &ListQuery,
-    cursor: &str,
-) -> AppResult<(Option<Uuid>, Option<Uuid>)> {
-    let side = |after: bool| walked_from(list, cursor, after);
-    let whole = &Plan::Dense(WHOLE_WALK);
-    // A page of none: one row (the page size plus the one that says whether more follow).
-    let (before, args, _) = page_sql(
-        db,
-        viewer,
-        &side(false),
-        whole,
-        None,
-        0,
-        "contacts.id",
-        Vec::new(),
-    );
-    let (after, args, _) = page_sql(db, viewer, &side(true), whole, None, 0, "contacts.id", args);
+    id: Uuid,
+    args: Vec<Arg>,
+) -> (String, Vec<Arg>) {
+    let side = |after: bool, args| {
+        let walk = Walk::new(list.sort, Some((Arg::KeyOf(id), id)), !after);
+        let whole = &Plan::Dense(WHOLE_WALK);
+        // A page of none: one row (the page size plus the one that says whether more follow).
+        let (sql, args, _) = page_sql(db, viewer, list, walk, whole, None, 0, "contacts.id", args);
+        (sql, args)
+    };
+    let (before, args) = side(false, args);
+    let (after, args) = side(true, args);
     let sql = format!(
-        "SELECT 'previous' AS side, id FROM ({before}) AS p \
-         UNION ALL SELECT 'next' AS side, id FROM ({after}) AS n"
+        "(SELECT id FROM ({before}) AS p) AS previous_id, (SELECT id FROM ({after}) AS n) AS next_id"
     );
-    let rows: Vec<(String, Uuid)> = with_db!(db, pool => bind_args!(sqlx::query_as::<_, (String, Uuid)>(&sql), &args)
-        .fetch_all(pool)
-        .await)?;
-    let of = |side: &str| rows.iter().find(|(s, _)| s == side).map(|(_, id)| *id);
-    Ok((of("previous"), of("next")))
+    (sql, args)
 }
 
 /// The rows just before and just after `cursor` in a searched `list`, each read as `plan` says.
@@ -1013,111 +1070,128 @@ fn where_clause(conditions: &[String]) -> String {
 
 /// A contact with its custom values, whoever asks (for code that already checked access).
 pub async fn get(db: &Db, id: Uuid) -> AppResult<Option<Contact>> {
-    let (contact, custom) = tokio::try_join!(get_row(db, id, None), custom_values(db, id))?;
-    Ok(contact.map(|mut c| {
-        c.custom = custom;
-        c
-    }))
-}
-
-/// The `contacts` row alone; `None` as well when `viewer` may not see it.
-async fn get_row(db: &Db, id: Uuid, viewer: Option<&Viewer>) -> AppResult<Option<Contact>> {
-    let condition = viewer.and_then(|v| visible_condition(v, 2));
-    let sql = match &condition {
-        Some(condition) => format!("SELECT * FROM contacts WHERE id = $1 AND {condition}"),
-        None => "SELECT * FROM contacts WHERE id = $1".to_string(),
-    };
-    let contact: Option<Contact> = with_db!(db, pool => {
-        let query = sqlx::query_as(&sql).bind(id);
-        let query = match (&condition, viewer) {
-            (Some(_), Some(v)) => query.bind(v.user.id),
-            _ => query,
-        };
-        query.fetch_optional(pool).await
-    })?;
-    Ok(contact)
-}
-
-async fn custom_values(db: &Db, id: Uuid) -> AppResult<BTreeMap<Uuid, String>> {
-    let rows: Vec<(Uuid, String)> = with_db!(db, pool => sqlx::query_as(
-        "SELECT field_id, value FROM field_values WHERE contact_id = $1",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await)?;
-    Ok(rows.into_iter().collect())
+    Ok(card(db, id, None, None).await?.map(|card| card.contact))
 }
 
 /// The contact, if `viewer` may see it; [`AppError::NotFound`] otherwise — the same answer as for
 /// a contact that does not exist, so a private contact's existence is not given away.
 pub async fn get_visible(db: &Db, viewer: &Viewer, id: Uuid) -> AppResult<Contact> {
-    let (contact, custom) = tokio::try_join!(get_row(db, id, Some(viewer)), custom_values(db, id))?;
-    let mut contact = contact.ok_or(AppError::NotFound)?;
-    contact.custom = custom;
-    Ok(contact)
+    let card = card(db, id, Some(viewer), None).await?;
+    Ok(card.ok_or(AppError::NotFound)?.contact)
 }
 
-/// Everything the contact page shows of a contact, if `viewer` may see it: the contact with its
-/// custom values, its tags and its followers, in two queries run at once on two connections.
-pub async fn get_card(
-    db: &Db,
-    viewer: &Viewer,
-    id: Uuid,
-) -> AppResult<(Contact, Vec<ContactTag>, Vec<Uuid>)> {
-    let (contact, (custom, tags, followers)) =
-        tokio::try_join!(get_row(db, id, Some(viewer)), card_extras(db, id))?;
-    let mut contact = contact.ok_or(AppError::NotFound)?;
-    contact.custom = custom;
-    Ok((contact, tags, followers))
+/// A contact as the contact page shows it: with its custom values, its tags and its followers.
+struct Card {
+    contact: Contact,
+    tags: Vec<ContactTag>,
+    followers: Vec<Uuid>,
+    /// The rows before and after it in the list it was asked with, if it was.
+    neighbours: Option<(Option<Uuid>, Option<Uuid>)>,
 }
 
-/// One row of [`card_extras`]: a tag, a follower or a custom value, by `kind`.
+/// One row of [`card`]'s query past the contact's own columns: a tag, a follower or a custom
+/// value, by `kind` (none at all for a contact without any of them).
 #[derive(sqlx::FromRow)]
 struct ExtraRow {
-    kind: String,
-    id: Uuid,
+    #[sqlx(rename = "extra_kind")]
+    kind: Option<String>,
+    #[sqlx(rename = "extra_id")]
+    id: Option<Uuid>,
+    #[sqlx(rename = "extra_text")]
     text: Option<String>,
+    #[sqlx(rename = "extra_color")]
     color: Option<String>,
+    #[sqlx(rename = "extra_source")]
     source: Option<String>,
+    #[sqlx(rename = "extra_automatic")]
     automatic: Option<bool>,
 }
 
-/// A contact's custom values, tags (by name) and followers (in the order they started), in one
-/// query: each is a handful of rows, and on a busy server every query costs more than its rows.
-async fn card_extras(
+/// The contact's row, its custom values, its tags (by name) and its followers (in the order they
+/// started), and its neighbours in `list` if given (and seen as `viewer` sees it), in one query —
+/// `None` as well when `viewer` may not see it. One statement rather than one for each: each is a
+/// handful of rows, and on a busy server a query costs more than its rows (on SQLite every one is
+/// a hand-off to the connection's thread and back).
+async fn card(
     db: &Db,
     id: Uuid,
-) -> AppResult<(BTreeMap<Uuid, String>, Vec<ContactTag>, Vec<Uuid>)> {
-    // The tags come first: PostgreSQL types a UNION's columns pair by pair from the left, so the
-    // branch that gives most columns a type leads. Sorted by the database, as every other list
-    // of tags is (by its collation): tags by name, followers in the order they started.
-    let rows: Vec<ExtraRow> = with_db!(db, pool => sqlx::query_as(
-        "SELECT 'tag' AS kind, tags.id AS id, tags.name AS text, tags.color AS color, \
-                ct.source AS source, ct.automatic AS automatic, NULL AS added_at, \
-                tags.name_key AS name_key \
-           FROM contact_tags ct JOIN tags ON tags.id = ct.tag_id WHERE ct.contact_id = $1 \
-         UNION ALL \
-         SELECT 'follower', user_id, NULL, NULL, NULL, NULL, added_at, NULL \
-           FROM contact_followers WHERE contact_id = $1 \
-         UNION ALL \
-         SELECT 'value', field_id, value, NULL, NULL, NULL, NULL, NULL \
-           FROM field_values WHERE contact_id = $1 \
-         ORDER BY kind, name_key, added_at, id",
-    )
-    .bind(id)
-    .fetch_all(pool)
-    .await)?;
-    let mut custom = BTreeMap::new();
+    viewer: Option<&Viewer>,
+    list: Option<&ListQuery>,
+) -> AppResult<Option<Card>> {
+    let mut args = vec![Arg::Id(id)];
+    let condition = viewer.and_then(|v| visible_condition(v, 2));
+    if let (Some(_), Some(v)) = (&condition, viewer) {
+        args.push(Arg::Id(v.user.id));
+    }
+    let (neighbours, args) = match (viewer, list) {
+        (Some(viewer), Some(list)) => neighbours_sql(db, viewer, list, id, args),
+        _ => ("NULL AS previous_id, NULL AS next_id".to_string(), args),
+    };
+    // The contact's columns repeat on each of its extras' rows (a left join, so that a contact
+    // without any still gives its one row); they are read from the first row only. Each branch
+    // of the union names the contact itself, so each is one lookup on its table's index. The tags
+    // come first: PostgreSQL types a UNION's columns pair by pair from the left, so the branch
+    // that gives most columns a type leads. Sorted by the database, as every other list of tags
+    // is (by its collation): tags by name, followers in the order they started.
+    let sql = format!(
+        "SELECT contacts.*, {neighbours}, e.kind AS extra_kind, e.id AS extra_id, e.text AS extra_text, \
+                e.color AS extra_color, e.source AS extra_source, e.automatic AS extra_automatic \
+           FROM contacts LEFT JOIN ( \
+             SELECT 'tag' AS kind, tags.id AS id, tags.name AS text, tags.color AS color, \
+                    ct.source AS source, ct.automatic AS automatic, NULL AS added_at, \
+                    tags.name_key AS name_key \
+               FROM contact_tags ct JOIN tags ON tags.id = ct.tag_id WHERE ct.contact_id = $1 \
+             UNION ALL \
+             SELECT 'follower', user_id, NULL, NULL, NULL, NULL, added_at, NULL \
+               FROM contact_followers WHERE contact_id = $1 \
+             UNION ALL \
+             SELECT 'value', field_id, value, NULL, NULL, NULL, NULL, NULL \
+               FROM field_values WHERE contact_id = $1 \
+           ) AS e ON TRUE \
+          WHERE contacts.id = $1{} \
+          ORDER BY e.kind, e.name_key, e.added_at, e.id",
+        condition
+            .as_deref()
+            .map(|c| format!(" AND {c}"))
+            .unwrap_or_default()
+    );
+    let rows = with_db!(db, pool => {
+        match bind_args!(sqlx::query(&sql), &args).fetch_all(pool).await {
+            Ok(rows) => rows
+                .iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    let first = (i == 0)
+                        .then(|| {
+                            let contact = Contact::from_row(row)?;
+                            let previous: Option<Uuid> = row.try_get("previous_id")?;
+                            let next: Option<Uuid> = row.try_get("next_id")?;
+                            Ok::<_, sqlx::Error>((contact, previous, next))
+                        })
+                        .transpose()?;
+                    Ok((first, ExtraRow::from_row(row)?))
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>(),
+            Err(e) => Err(e),
+        }
+    })?;
+    let mut rows = rows.into_iter();
+    let Some((Some((mut contact, previous, next)), first)) = rows.next() else {
+        return Ok(None);
+    };
     let mut tags = Vec::new();
     let mut followers = Vec::new();
-    for row in rows {
-        match row.kind.as_str() {
+    for row in std::iter::once(first).chain(rows.map(|(_, extra)| extra)) {
+        let (Some(kind), Some(id)) = (row.kind, row.id) else {
+            continue;
+        };
+        match kind.as_str() {
             "tag" => {
                 let color = crate::tags::TagColor::try_from(row.color.unwrap_or_default())
                     .map_err(|e| AppError::from(anyhow::anyhow!(e)))?;
                 tags.push(ContactTag {
                     tag: crate::tags::Tag {
-                        id: row.id,
+                        id,
                         name: row.text.unwrap_or_default(),
                         color,
                     },
@@ -1125,13 +1199,18 @@ async fn card_extras(
                     source: row.source,
                 });
             }
-            "follower" => followers.push(row.id),
+            "follower" => followers.push(id),
             _ => {
-                custom.insert(row.id, row.text.unwrap_or_default());
+                contact.custom.insert(id, row.text.unwrap_or_default());
             }
         }
     }
-    Ok((custom, tags, followers))
+    Ok(Some(Card {
+        contact,
+        tags,
+        followers,
+        neighbours: viewer.and(list).map(|_| (previous, next)),
+    }))
 }
 
 /// The users following a contact, in the order they started.
@@ -2213,7 +2292,12 @@ mod tests {
         .map(|r| r.rows_affected()))
             .unwrap();
 
-            let (card, tags, followers) = get_card(&db, &admin(), id).await.unwrap();
+            let Card {
+                contact: card,
+                tags,
+                followers,
+                ..
+            } = card(&db, id, Some(&admin()), None).await.unwrap().unwrap();
             // The same as each read on its own.
             assert_eq!(tags, crate::tags::store::of_contact(&db, id).await.unwrap());
             let names: Vec<_> = tags.iter().map(|t| t.tag.name.as_str()).collect();
@@ -2224,7 +2308,14 @@ mod tests {
             );
             assert_eq!(followers, super::followers(&db, id).await.unwrap());
             assert_eq!(followers.len(), 2);
-            assert_eq!(card.custom, custom_values(&db, id).await.unwrap());
+            let stored: Vec<(Uuid, String)> = with_db!(&db, pool => sqlx::query_as(
+                "SELECT field_id, value FROM field_values WHERE contact_id = $1",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await)
+            .unwrap();
+            assert_eq!(card.custom, stored.into_iter().collect());
             assert_eq!(card.custom.get(&field).map(String::as_str), Some("Adi"));
         }
     );
@@ -2533,7 +2624,11 @@ mod tests {
             list: list.clone(),
             ..ListPlace::default()
         };
-        let at_carla = nav(&db, &admin(), &carla, place).await.unwrap();
+        let nav = |contact: &Contact, place| {
+            let (db, id) = (&db, contact.id);
+            async move { open(db, &admin(), id, place).await.unwrap().3 }
+        };
+        let at_carla = nav(&carla, place).await;
         let name_of = |id: Option<Uuid>| {
             records
                 .iter()
@@ -2561,9 +2656,7 @@ mod tests {
             .find(|r| r.first_name.as_deref() == Some("Anna"))
             .unwrap();
         let anna = get(&db, anna.id).await.unwrap().unwrap();
-        let at_anna = nav(&db, &admin(), &anna, at_carla.place.step(true).step(true))
-            .await
-            .unwrap();
+        let at_anna = nav(&anna, at_carla.place.step(true).step(true)).await;
         assert_eq!(at_anna.next, None);
         assert_eq!(name_of(at_anna.previous).as_deref(), Some("Bruno"));
         assert_eq!(at_anna.place.pos, Some(5));
@@ -2573,16 +2666,61 @@ mod tests {
             .unwrap();
         let elena = get(&db, elena.id).await.unwrap().unwrap();
         let at_elena = nav(
-            &db,
-            &admin(),
             &elena,
             ListPlace {
                 list,
                 ..ListPlace::default()
             },
         )
-        .await
-        .unwrap();
+        .await;
         assert_eq!((at_elena.previous, at_elena.place.pos), (None, Some(1)));
+
+        // The whole list (read with the contact, in the same statement), in each order.
+        let whole = |sort| ListPlace {
+            list: ListQuery {
+                sort,
+                ..ListQuery::default()
+            },
+            ..ListPlace::default()
+        };
+        // Zeno Neri, Elena, Dario, Carla, Bruno, Anna Verdi.
+        let at_carla = nav(&carla, whole(SortOrder::NameDesc)).await;
+        assert_eq!(name_of(at_carla.previous).as_deref(), Some("Dario"));
+        assert_eq!(name_of(at_carla.next).as_deref(), Some("Bruno"));
+        assert_eq!(at_carla.place.pos, Some(4));
+        assert_eq!(at_carla.place.of.map(|of| of.count), Some(6));
+        let at_bruno = nav(
+            &get(&db, records[0].id).await.unwrap().unwrap(),
+            at_carla.place.step(true),
+        )
+        .await;
+        assert_eq!(name_of(at_bruno.previous).as_deref(), Some("Carla"));
+        assert_eq!(name_of(at_bruno.next).as_deref(), Some("Anna"));
+        assert_eq!(at_bruno.place.pos, Some(5), "taken from the place given");
+        let at_anna = nav(&anna, whole(SortOrder::NameAsc)).await;
+        assert_eq!(
+            (at_anna.previous, name_of(at_anna.next).as_deref()),
+            (None, Some("Bruno"))
+        );
+
+        // Created one a minute apart: Bruno first, Zeno last.
+        let mut created: Vec<_> = names.iter().map(|n| person(n, "Rosa", at)).collect();
+        for (i, record) in created.iter_mut().enumerate() {
+            record.created_at = at + chrono::Duration::minutes(i as i64 + 1);
+        }
+        insert_many(&db, &created).await.unwrap();
+        let dario = get(&db, created[3].id).await.unwrap().unwrap();
+        let named = |id: Option<Uuid>| {
+            created
+                .iter()
+                .find(|r| Some(r.id) == id)
+                .map(|r| r.first_name.clone().unwrap())
+        };
+        let at_dario = nav(&dario, whole(SortOrder::CreatedDesc)).await;
+        assert_eq!(named(at_dario.previous).as_deref(), Some("Elena"));
+        assert_eq!(named(at_dario.next).as_deref(), Some("Carla"));
+        let at_dario = nav(&dario, whole(SortOrder::CreatedAsc)).await;
+        assert_eq!(named(at_dario.previous).as_deref(), Some("Carla"));
+        assert_eq!(named(at_dario.next).as_deref(), Some("Elena"));
     });
 }
