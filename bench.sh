@@ -7,7 +7,8 @@
 #       kept (data/), the server under wrk for the contact page's data, the list and search at 1,
 #       16 and 64 connections, its memory idle and under load; the scheduled-send numbers of the
 #       last `./bench.sh dispatch`; the three pages' transfer size and Lighthouse scores. About
-#       25 minutes (the first run also seeds the databases, a few minutes). `--print` reprints the tables.
+#       25 minutes (the first run also seeds the databases, a few minutes). `--print` reprints the tables;
+#       `--only-pages` measures the pages again (after a front-end change), keeping the rest.
 #   ./bench.sh dispatch [--quick]
 #       Scheduled sends (issue 5), for one instance, on SQLite and PostgreSQL: 10,000 emails due
 #       at the same instant (emails per second into a local SMTP server) and 100,000 scheduled

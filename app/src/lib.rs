@@ -74,6 +74,44 @@ const KEEP_EARLY_TYPING: &str = "addEventListener('input',function(e){var t=e.ta
 if(t&&t.id&&!document.body.hasAttribute('data-hydrated')){(window.rubricaTyped=window.rubricaTyped||{})\
 [t.id]=t.type=='checkbox'?(t.checked?'true':''):t.value}},true)";
 
+/// What was typed into the control `id` before the page's code took over, if anything (see
+/// [`KEEP_EARLY_TYPING`]); taken once.
+pub(crate) fn typed_before_hydration(id: &str) -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let typed = js_sys::Reflect::get(&window(), &"rubricaTyped".into()).ok()?;
+        if typed.is_undefined() {
+            return None;
+        }
+        let value = js_sys::Reflect::get(&typed, &id.into()).ok()?.as_string()?;
+        let _ = js_sys::Reflect::delete_property(&typed.into(), &id.into());
+        Some(value)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = id;
+        None
+    }
+}
+
+/// Marks the page as the app's (`data-hydrated` on the body), so that browser tests (and the
+/// curious) can tell when the server-rendered page has been taken over: once no part of it is
+/// waiting for its turn (the contact page's side panes, see `contacts::card`).
+#[cfg(feature = "hydrate")]
+pub fn mark_hydrated() {
+    let document = document();
+    if document
+        .query_selector("[data-deferred]")
+        .ok()
+        .flatten()
+        .is_none()
+    {
+        if let Some(body) = document.body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    }
+}
+
 /// On the pages served as plain HTML (see [`plain_page`]): what was typed into a form (but a
 /// password) is kept across the round trip of a refused submission, which comes back to the same
 /// page with the error in its URL (`__err`, Leptos' form redirects) — the error is shown by the

@@ -437,6 +437,8 @@ def main():
     parser.add_argument("--port", type=int, default=3127)
     parser.add_argument("--no-pages", action="store_true")
     parser.add_argument("--print", action="store_true", help="only print the tables of the last run")
+    parser.add_argument("--only-pages", action="store_true",
+                        help="measure the pages again, keeping the last run's requests (after a front-end change)")
     args = parser.parse_args()
     args.sizes = [int(s) for s in args.sizes.split(",")]
     args.connections = [int(c) for c in args.connections.split(",")]
@@ -451,6 +453,12 @@ def main():
             suite["dispatch"] = [json.loads(l) for l in dispatch.read_text().splitlines() if l.strip()]
             if out.exists():
                 out.write_text(json.dumps(suite, indent=2))
+        print(tables(suite))
+        return
+    if args.only_pages:
+        suite = json.loads(out.read_text()) if out.exists() else {"http": []}
+        suite["pages"] = pages_benchmark(args)
+        out.write_text(json.dumps(suite, indent=2))
         print(tables(suite))
         return
     urls = server_functions()

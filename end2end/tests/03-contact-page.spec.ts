@@ -175,12 +175,16 @@ test("what is typed before the page's code has loaded is kept", async ({ page })
   });
   await page.goto(url);
   await page.getByRole("textbox", { name: "Role" }).fill("Typed early");
+  // The composer too, whose live version replaces the server's copy after the card's.
+  await page.getByRole("textbox", { name: "Message" }).fill("Written early");
   expect(await page.locator("body").getAttribute("data-hydrated")).toBeNull();
   release();
   await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
   await expect(page.getByRole("textbox", { name: "Role" })).toHaveValue("Typed early");
   await expect(page.getByText("1 unsaved change")).toBeVisible();
+  await expect(page.getByRole("textbox", { name: "Message" })).toHaveValue("Written early");
   await page.getByRole("button", { name: "Discard" }).click();
+  await page.getByRole("textbox", { name: "Message" }).fill("");
   await page.unroute("**/pkg/*.wasm");
 });
 

@@ -15,10 +15,6 @@ pub fn hydrate() {
         let owner =
             leptos::mount::hydrate_from_async(document().body().expect("a body"), app::App).await;
         owner.forget();
-        // Marks the page as interactive, so browser tests (and the curious) can tell when the
-        // server-rendered page has been taken over by the wasm app.
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
+        app::mark_hydrated();
     });
 }

@@ -29,6 +29,7 @@ use crate::{
     error::{AppError, Problem},
     fields::{AddFieldDialog, CardField, CustomField, FieldRef, FieldType, Layout, LayoutFolder},
     i18n::{use_locale, Locale},
+    typed_before_hydration,
 };
 
 /// Contact pages fetched ahead of time (the neighbours of the one on screen), so that **Next**
@@ -420,26 +421,6 @@ fn control_id(field: FieldRef) -> String {
     format!("field-{}", field.key())
 }
 
-/// What was typed into the control `id` before the page's code took over, if anything (see
-/// `KEEP_EARLY_TYPING` in the app's shell); taken once.
-fn typed_before_hydration(id: &str) -> Option<String> {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let typed = js_sys::Reflect::get(&window(), &"rubricaTyped".into()).ok()?;
-        if typed.is_undefined() {
-            return None;
-        }
-        let value = js_sys::Reflect::get(&typed, &id.into()).ok()?.as_string()?;
-        let _ = js_sys::Reflect::delete_property(&typed.into(), &id.into());
-        Some(value)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let _ = id;
-        None
-    }
-}
-
 /// Whether focus is in a place where typed letters are text, not shortcuts.
 fn typing_in(target: Option<web_sys::EventTarget>) -> bool {
     use wasm_bindgen::JsCast;
@@ -825,8 +806,50 @@ fn Panes(
     let role = move |region: &'static str| if narrow.get() { "tabpanel" } else { region };
     let labelled_by = move |pane: Pane| narrow.get().then_some(pane.tab_id());
     let named = move |pane: Pane| (!narrow.get()).then_some(pane.label(l));
+    // The conversation and the history are hydrated after the card, each in a main-thread task
+    // of its own: starting the app and hydrating the whole page at once was one task of 70–100 ms,
+    // which a phone spends blocked. Until its turn, each pane shows the server's HTML as an inert
+    // copy (the same markup, so nothing moves), which its live version then replaces. Opened
+    // from inside the app rather than by loading the page, they are built at once.
+    let later = cfg!(feature = "ssr")
+        || Owner::current_shared_context().is_some_and(|context| context.during_hydration());
+    let conversation_live = RwSignal::new(!later);
+    let history_live = RwSignal::new(!later);
+    #[cfg(feature = "hydrate")]
+    if later {
+        let next_task = |then: Box<dyn FnOnce()>| set_timeout(then, std::time::Duration::ZERO);
+        request_animation_frame(move || {
+            next_task(Box::new(move || {
+                conversation_live.set(true);
+                next_task(Box::new(move || {
+                    history_live.set(true);
+                    // After the history's own task: the page is now wholly the app's.
+                    next_task(Box::new(crate::mark_hydrated));
+                }));
+            }));
+        });
+    }
     // Conversation and History: regions beside the card, tab panels on a phone.
-    let side_pane = move |pane: Pane, body: AnyView| {
+    let side_pane = move |pane: Pane, live: RwSignal<bool>, body: fn(PaneProps) -> AnyView| {
+        let props = PaneProps {
+            card,
+            dnd,
+            sender: sender.clone(),
+            channels: channels.clone(),
+        };
+        // The server renders the pane into the copy; the browser keeps the server's copy as it is
+        // while hydrating (it never writes inner HTML then).
+        #[cfg(feature = "ssr")]
+        let copy = body(props.clone()).to_html();
+        #[cfg(not(feature = "ssr"))]
+        let copy = String::new();
+        let body = move || {
+            if live.get() {
+                body(props.clone())
+            } else {
+                view! { <div data-deferred inner_html=copy.clone()></div> }.into_any()
+            }
+        };
         view! {
             <section class=format!("pane {}", pane.id()) id=pane.id()
                 role=move || role("region")
@@ -847,16 +870,25 @@ fn Panes(
                 hidden=move || hidden(Pane::Details)>
                 <CardView card restored admin/>
             </div>
-            {side_pane(
-                Pane::Conversation,
+            {side_pane(Pane::Conversation, conversation_live, |p| {
                 view! {
-                    <ConversationPane contact=card.contact dnd layout=card.layout sender channels/>
+                    <ConversationPane contact=p.card.contact dnd=p.dnd layout=p.card.layout
+                        sender=p.sender channels=p.channels/>
                 }
-                .into_any(),
-            )}
-            {side_pane(Pane::History, view! { <History card/> }.into_any())}
+                .into_any()
+            })}
+            {side_pane(Pane::History, history_live, |p| view! { <History card=p.card/> }.into_any())}
         </div>
     }
+}
+
+/// What the panes beside the card are built from.
+#[derive(Clone)]
+struct PaneProps {
+    card: Card,
+    dnd: RwSignal<super::Dnd>,
+    sender: crate::conversations::merge::Sender,
+    channels: Vec<crate::conversations::Channel>,
 }
 
 /// The contact's audit log, newest first, a page at a time; read again after every change.

@@ -171,7 +171,24 @@ pub fn ConversationPane(
     // After a contact change, the composer shows that contact's own draft.
     Effect::new(move |_| {
         let id = contact_id.get();
-        untrack(|| composer.restore(id));
+        untrack(|| {
+            composer.restore(id);
+            // Typed into the server's copy of the composer before its code took over (see
+            // `contacts::card`'s panes): kept, as if typed here.
+            let mut typed = false;
+            for (id, text) in [
+                ("composer-subject", composer.subject),
+                ("composer-body", composer.body),
+            ] {
+                if let Some(value) = crate::typed_before_hydration(id) {
+                    text.set(value);
+                    typed = true;
+                }
+            }
+            if typed {
+                composer.store();
+            }
+        });
     });
     let sent = Callback::new(move |_| reload());
 
