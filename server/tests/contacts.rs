@@ -113,3 +113,54 @@ app_test!(an_unknown_contact_is_not_found, |app| {
     assert!(page.text().await.unwrap().contains("Contact not found"));
     app.stop().await;
 });
+
+app_test!(
+    answers_are_compressed_when_compressing_saves_a_packet,
+    |app| {
+        use leptos::server_fn::ServerFn;
+        let tab = browser();
+        app.set_up_admin(&tab).await;
+        let mut id = None;
+        for i in 0..40 {
+            let created = app
+                .call_json::<CreateContact>(
+                    &tab,
+                    &[
+                        ("kind", "person"),
+                        ("first_name", &format!("Giulia {i}")),
+                        ("last_name", "Bianchi"),
+                    ],
+                )
+                .await;
+            id = Some(created.json::<uuid::Uuid>().await.unwrap());
+        }
+        let call = |path: &'static str, body: serde_json::Value| {
+            tab.post(app.url(path))
+                .header("Accept", "application/json")
+                .header("Accept-Encoding", "br, gzip")
+                .json(&body)
+                .send()
+        };
+        let encoding = |answer: &reqwest::Response| {
+            answer
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_string())
+        };
+        // A page of the list (40 contacts, several kilobytes): brotli.
+        let list = call(ListContacts::PATH, serde_json::json!({}))
+            .await
+            .unwrap();
+        assert_eq!(list.status(), 200);
+        assert_eq!(encoding(&list).as_deref(), Some("br"));
+        // One contact (well under a packet): as it is, rather than CPU spent for nothing.
+        let contact = call(GetContact::PATH, serde_json::json!({ "id": id.unwrap() }))
+            .await
+            .unwrap();
+        assert_eq!(contact.status(), 200);
+        assert_eq!(encoding(&contact), None);
+        let contact: Contact = contact.json().await.unwrap();
+        assert_eq!(contact.display_name, "Giulia 39 Bianchi");
+        app.stop().await;
+    }
+);
