@@ -132,8 +132,8 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The largest body sent without compression: what fits, with the answer's headers, in one
-/// TCP segment of an Ethernet path (1,460 bytes).
+/// Bodies shorter than this are sent as they are: with the answer's headers they fit in one TCP
+/// segment of an Ethernet path (1,460 bytes).
 const ONE_PACKET: u16 = 1_200;
 
 /// `service` with its answers' `Cache-Control` set to `policy`.

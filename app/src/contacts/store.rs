@@ -1156,9 +1156,8 @@ async fn card(
             .unwrap_or_default()
     );
     let rows = with_db!(db, pool => {
-        match bind_args!(sqlx::query(&sql), &args).fetch_all(pool).await {
-            Ok(rows) => rows
-                .iter()
+        bind_args!(sqlx::query(&sql), &args).fetch_all(pool).await.and_then(|rows| {
+            rows.iter()
                 .enumerate()
                 .map(|(i, row)| {
                     let first = (i == 0)
@@ -1171,9 +1170,8 @@ async fn card(
                         .transpose()?;
                     Ok((first, ExtraRow::from_row(row)?))
                 })
-                .collect::<Result<Vec<_>, sqlx::Error>>(),
-            Err(e) => Err(e),
-        }
+                .collect::<Result<Vec<_>, sqlx::Error>>()
+        })
     })?;
     let mut rows = rows.into_iter();
     let Some((Some((mut contact, previous, next)), first)) = rows.next() else {
@@ -2703,7 +2701,7 @@ mod tests {
             (None, Some("Bruno"))
         );
 
-        // Created one a minute apart: Bruno first, Zeno last.
+        // Created one a minute apart, after the others: Bruno first, Elena last.
         let mut created: Vec<_> = names.iter().map(|n| person(n, "Rosa", at)).collect();
         for (i, record) in created.iter_mut().enumerate() {
             record.created_at = at + chrono::Duration::minutes(i as i64 + 1);

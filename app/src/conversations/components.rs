@@ -176,11 +176,11 @@ pub fn ConversationPane(
             // Typed into the server's copy of the composer before its code took over (see
             // `contacts::card`'s panes): kept, as if typed here.
             let mut typed = false;
-            for (id, text) in [
+            for (control, text) in [
                 ("composer-subject", composer.subject),
                 ("composer-body", composer.body),
             ] {
-                if let Some(value) = crate::typed_before_hydration(id) {
+                if let Some(value) = crate::typed_before_hydration(control) {
                     text.set(value);
                     typed = true;
                 }
