@@ -164,7 +164,7 @@ impl SessionCache {
 /// pool's (a pool of one would otherwise have none left for requests), and listens again after a
 /// failure; the cache is not used meanwhile.
 pub async fn listen(db: Db, cache: SessionCache, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let Db::Postgres(pool) = db else { return };
+    let Db::Postgres(pool, _) = db else { return };
     // Named, so that an operator (or a test) finds it in `pg_stat_activity`.
     let options = (*pool.connect_options())
         .clone()

@@ -1155,8 +1155,8 @@ async fn card(
             .map(|c| format!(" AND {c}"))
             .unwrap_or_default()
     );
-    let rows = with_db!(db, pool => {
-        bind_args!(sqlx::query(&sql), &args).fetch_all(pool).await.and_then(|rows| {
+    let rows = crate::with_quick!(db, conn => {
+        bind_args!(sqlx::query(&sql), &args).fetch_all(conn).await.and_then(|rows| {
             rows.iter()
                 .enumerate()
                 .map(|(i, row)| {

@@ -131,7 +131,7 @@ async fn terms_containing(
 ) -> AppResult<Option<Vec<IndexedTerm>>> {
     let (terms, limit) = (kind.terms(), MAX_TERMS + 1);
     let found: Vec<IndexedTerm> = match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(pool, _) => {
             sqlx::query_as(&format!(
                 "SELECT {terms}.term, {terms}.contacts FROM {terms}_fts \
                  JOIN {terms} ON {terms}.id = {terms}_fts.rowid \
@@ -142,7 +142,7 @@ async fn terms_containing(
             .fetch_all(pool)
             .await?
         }
-        Db::Postgres(pool) => {
+        Db::Postgres(pool, _) => {
             sqlx::query_as(&format!(
                 "SELECT term, contacts FROM {terms} WHERE term LIKE $1 AND contacts > 0 \
                  LIMIT {limit}"
