@@ -71,7 +71,7 @@ macro_rules! run_quick {
 /// a round trip on PostgreSQL): for a one-statement request, as many trips as the query itself.
 /// These go back as they are; one unused for [`TRUSTED_FOR`] is pinged before it is used, and
 /// one whose query failed for want of a connection is dropped. A/B on one machine, contact data
-/// at 64 connections: SQLite +13%, PostgreSQL +22% requests/s.
+/// at 64 connections: SQLite +9% to +25% requests/s, PostgreSQL +13% (README, "Speed").
 pub type Quick<C> = deadpool::managed::Pool<Connector<C>>;
 
 /// How many [`Quick`] connections a database has: enough for two cores (the statement spends
