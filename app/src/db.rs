@@ -98,11 +98,19 @@ impl<C: sqlx::Connection> deadpool::managed::Manager for Connector<C> {
         connection: &mut C,
         metrics: &deadpool::managed::Metrics,
     ) -> deadpool::managed::RecycleResult<sqlx::Error> {
-        if metrics.last_used() >= TRUSTED_FOR {
-            connection.ping().await?;
-        }
-        Ok(())
+        Ok(check_if_idle(connection, metrics.last_used()).await?)
     }
+}
+
+/// Pings `connection` if it has been unused for [`TRUSTED_FOR`] or longer.
+async fn check_if_idle<C: sqlx::Connection>(
+    connection: &mut C,
+    unused_for: Duration,
+) -> Result<(), sqlx::Error> {
+    if unused_for >= TRUSTED_FOR {
+        connection.ping().await?;
+    }
+    Ok(())
 }
 
 fn quick<C: sqlx::Connection>(options: C::Options, settings: &PoolSettings) -> Quick<C> {
@@ -198,7 +206,8 @@ impl Default for PoolSettings {
     }
 }
 
-/// How long after its last answer a PostgreSQL connection is still trusted to be open.
+/// How long after its last use a connection is still trusted to be open (PostgreSQL's pool and
+/// every [`Quick`] connection); one unused for longer is pinged first.
 const TRUSTED_FOR: Duration = Duration::from_millis(500);
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for messages and logs.
@@ -275,10 +284,7 @@ impl Db {
                 .test_before_acquire(false)
                 .before_acquire(|connection, meta| {
                     Box::pin(async move {
-                        use sqlx::Connection as _;
-                        if meta.idle_for >= TRUSTED_FOR {
-                            connection.ping().await?;
-                        }
+                        check_if_idle(connection, meta.idle_for).await?;
                         Ok(true)
                     })
                 })
